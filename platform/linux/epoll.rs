@@ -1,0 +1,237 @@
+//! Linux event loop: blocked signals read from a signalfd, fds and an inotify instance in one
+//! epoll set. Blocked signals are queued by the kernel, so none is lost while the program is busy
+//! (this matters for PID 1, whose signals are otherwise dropped when it has no handler).
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::time::Instant;
+
+use inotify::{Inotify, WatchDescriptor, WatchMask};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::platform::{Event, Interest, Platform, Signal, WatchId};
+
+/// epoll user data of the two fds the backend owns; registered fds use their own number.
+const TAG_SIGNALS: u64 = u64::MAX;
+const TAG_INOTIFY: u64 = u64::MAX - 1;
+
+/// Entry changes of a directory; `ONLYDIR` refuses to watch a file by mistake. Open/close/modify
+/// are left out: readers of the directory (runsvdir's own scan, sv reading `status`) would
+/// otherwise wake themselves up forever.
+fn dir_mask() -> WatchMask {
+    WatchMask::CREATE
+        | WatchMask::DELETE
+        | WatchMask::MOVED_FROM
+        | WatchMask::MOVED_TO
+        | WatchMask::ATTRIB
+        | WatchMask::DELETE_SELF
+        | WatchMask::MOVE_SELF
+        | WatchMask::ONLYDIR
+}
+
+pub struct Native {
+    epoll: Epoll,
+    signals: SignalFd,
+    inotify: Option<Inotify>,
+    watches: Vec<(WatchDescriptor, WatchId)>,
+    next_watch: u32,
+    pending: VecDeque<Event>,
+}
+
+impl Platform for Native {
+    fn new(signals: &[Signal]) -> io::Result<Self> {
+        let mut set = SigSet::empty();
+        for s in signals {
+            set.add(*s);
+        }
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
+        let signals = SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        epoll.add(signals.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, TAG_SIGNALS))?;
+        Ok(Native {
+            epoll,
+            signals,
+            inotify: None,
+            watches: Vec::new(),
+            next_watch: 0,
+            pending: VecDeque::new(),
+        })
+    }
+
+    fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
+        // An empty event set still reports EPOLLERR/EPOLLHUP: for the write end of a FIFO that
+        // is exactly "every reader closed", without waking up for writability.
+        let flags = match interest {
+            Interest::Read => EpollFlags::EPOLLIN,
+            Interest::Gone => EpollFlags::empty(),
+        };
+        let tag = fd_tag(fd, interest);
+        Ok(self.epoll.add(borrow(fd), EpollEvent::new(flags, tag))?)
+    }
+
+    fn remove_fd(&mut self, fd: RawFd) -> io::Result<()> {
+        self.pending.retain(|e| !matches!(e, Event::Readable(f) | Event::Gone(f) if *f == fd));
+        Ok(self.epoll.delete(borrow(fd))?)
+    }
+
+    fn watch_dir(&mut self, path: &Path) -> io::Result<WatchId> {
+        let ino = self.inotify()?;
+        let wd = ino.watches().add(path, dir_mask())?;
+        if let Some((_, id)) = self.watches.iter().find(|(w, _)| *w == wd) {
+            return Ok(*id);
+        }
+        let id = WatchId(self.next_watch);
+        self.next_watch = self.next_watch.wrapping_add(1);
+        self.watches.push((wd, id));
+        Ok(id)
+    }
+
+    fn unwatch_dir(&mut self, id: WatchId) -> io::Result<()> {
+        let Some(pos) = self.watches.iter().position(|(_, i)| *i == id) else {
+            return Ok(());
+        };
+        let (wd, _) = self.watches.swap_remove(pos);
+        self.pending.retain(|e| *e != Event::DirChanged(id));
+        match self.inotify.as_mut() {
+            // EINVAL: the kernel already dropped the watch (directory removed).
+            Some(ino) => ino.watches().remove(wd).or_else(ignore_einval),
+            None => Ok(()),
+        }
+    }
+
+    fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Event> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(ev);
+            }
+            let timeout = timeout_until(deadline);
+            if timeout == EpollTimeout::ZERO && deadline.is_some() {
+                // Still collect what is ready, so a due deadline cannot starve events.
+                if self.poll_once(EpollTimeout::ZERO)? == 0 {
+                    return Ok(Event::Timeout);
+                }
+                continue;
+            }
+            if self.poll_once(timeout)? == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(Event::Timeout);
+            }
+        }
+    }
+}
+
+impl Native {
+    fn inotify(&mut self) -> io::Result<&mut Inotify> {
+        if self.inotify.is_none() {
+            let ino = Inotify::init()?;
+            let ev = EpollEvent::new(EpollFlags::EPOLLIN, TAG_INOTIFY);
+            self.epoll.add(ino.as_fd(), ev)?;
+            self.inotify = Some(ino);
+        }
+        self.inotify.as_mut().ok_or_else(|| io::Error::other("inotify"))
+    }
+
+    /// One epoll_wait; queues what it found and returns how many fds were ready.
+    fn poll_once(&mut self, timeout: EpollTimeout) -> io::Result<usize> {
+        let mut evs = [EpollEvent::empty(); 16];
+        let n = match self.epoll.wait(&mut evs, timeout) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => return Ok(0),
+            Err(e) => return Err(e.into()),
+        };
+        for ev in &evs[..n] {
+            match ev.data() {
+                TAG_SIGNALS => self.drain_signals()?,
+                TAG_INOTIFY => self.drain_inotify()?,
+                tag => self.pending.push_back(tag_event(tag)),
+            }
+        }
+        Ok(n)
+    }
+
+    fn drain_signals(&mut self) -> io::Result<()> {
+        while let Some(info) = self.signals.read_signal()? {
+            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                if !self.pending.contains(&Event::Signal(sig)) {
+                    self.pending.push_back(Event::Signal(sig));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn drain_inotify(&mut self) -> io::Result<()> {
+        let mut buf = [0u8; 4096];
+        let Some(ino) = self.inotify.as_mut() else { return Ok(()) };
+        let mut changed = Vec::new();
+        loop {
+            let events = match ino.read_events(&mut buf) {
+                Ok(evs) => evs,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            };
+            let mut any = false;
+            for ev in events {
+                any = true;
+                if let Some((_, id)) = self.watches.iter().find(|(w, _)| *w == ev.wd) {
+                    changed.push(*id);
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        for id in changed {
+            if !self.pending.contains(&Event::DirChanged(id)) {
+                self.pending.push_back(Event::DirChanged(id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Registered fds carry their number in the low 32 bits and the interest in bit 32.
+fn fd_tag(fd: RawFd, interest: Interest) -> u64 {
+    let gone = if interest == Interest::Gone { 1u64 << 32 } else { 0 };
+    gone | u64::from(fd as u32)
+}
+
+fn tag_event(tag: u64) -> Event {
+    let fd = (tag & 0xffff_ffff) as u32 as RawFd;
+    if tag >> 32 == 1 {
+        Event::Gone(fd)
+    } else {
+        Event::Readable(fd)
+    }
+}
+
+/// Milliseconds until `deadline`, rounded up so the wait never ends just before it.
+fn timeout_until(deadline: Option<Instant>) -> EpollTimeout {
+    let Some(d) = deadline else { return EpollTimeout::NONE };
+    let left = d.saturating_duration_since(Instant::now());
+    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128);
+    EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX)
+}
+
+fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
+    // SAFETY: the caller registered `fd` and keeps it open until remove_fd; epoll only reads the
+    // number during the call.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+fn ignore_einval(e: io::Error) -> io::Result<()> {
+    if e.raw_os_error() == Some(libc::EINVAL) {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+impl AsRawFd for Native {
+    fn as_raw_fd(&self) -> RawFd {
+        self.epoll.0.as_raw_fd()
+    }
+}

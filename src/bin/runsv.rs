@@ -1,0 +1,5 @@
+//! The `runsv` program; see `runit::cmd::runsv`.
+
+fn main() {
+    std::process::exit(runit::cmd::runsv::main())
+}

@@ -1,0 +1,5 @@
+//! The `runsvdir` program; see `runit::cmd::runsvdir`.
+
+fn main() {
+    std::process::exit(runit::cmd::runsvdir::main())
+}

@@ -1,0 +1,5 @@
+//! The `svlogd` program; see `runit::cmd::svlogd`.
+
+fn main() {
+    std::process::exit(runit::cmd::svlogd::main())
+}

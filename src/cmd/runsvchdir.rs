@@ -1,0 +1,7 @@
+//! `runsvchdir`: not written yet.
+
+/// Placeholder until the program exists: says so and fails, never pretends to work.
+pub fn main() -> i32 {
+    eprintln!("runsvchdir: fatal: not implemented yet");
+    111
+}

@@ -1,0 +1,7 @@
+//! `svlogd`: not written yet.
+
+/// Placeholder until the program exists: says so and fails, never pretends to work.
+pub fn main() -> i32 {
+    eprintln!("svlogd: fatal: not implemented yet");
+    111
+}

@@ -1,0 +1,9 @@
+//! runit in Rust: the portable core shared by every program. Each program's entry point lives in
+//! `cmd`; the kernel-facing parts live behind `platform`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod cmd;
+pub mod platform;
+pub mod supervise;
+pub mod sys;
+pub mod tai;

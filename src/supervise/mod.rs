@@ -1,0 +1,3 @@
+//! The supervision core shared by runsv and sv: the `supervise/` directory's files and formats.
+
+pub mod status;

@@ -1,0 +1,75 @@
+//! TAI64 and TAI64N labels, as daemontools and runit write them (all OSes).
+//!
+//! A TAI64 label is 2^62 + 10 + the Unix time in seconds (the 10 s TAI-UTC offset of 1970
+//! that libtai uses; leap seconds after 1970 are ignored, as runit ignores them).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// 2^62 + 10: the TAI64 label of the Unix epoch.
+pub const TAI_EPOCH: u64 = (1 << 62) + 10;
+
+/// A point in time with nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tai64n {
+    pub secs: u64,
+    pub nanos: u32,
+}
+
+impl Tai64n {
+    /// The current time.
+    pub fn now() -> Tai64n {
+        Tai64n::from_system(SystemTime::now())
+    }
+
+    /// Converts a system time; times before 1970 clamp to the epoch.
+    pub fn from_system(t: SystemTime) -> Tai64n {
+        let d = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        Tai64n { secs: TAI_EPOCH + d.as_secs(), nanos: d.subsec_nanos() }
+    }
+
+    /// Unix seconds of this label (0 for labels before 1970).
+    pub fn unix_secs(&self) -> u64 {
+        self.secs.saturating_sub(TAI_EPOCH)
+    }
+
+    /// The 12-byte external format: seconds then nanoseconds, big-endian.
+    pub fn to_bytes(self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[..8].copy_from_slice(&self.secs.to_be_bytes());
+        b[8..].copy_from_slice(&self.nanos.to_be_bytes());
+        b
+    }
+
+    /// Reads the 12-byte external format.
+    pub fn from_bytes(b: &[u8; 12]) -> Tai64n {
+        let mut s = [0u8; 8];
+        s.copy_from_slice(&b[..8]);
+        let mut n = [0u8; 4];
+        n.copy_from_slice(&b[8..]);
+        Tai64n { secs: u64::from_be_bytes(s), nanos: u32::from_be_bytes(n) }
+    }
+
+    /// The 24 lowercase hex digits svlogd puts after `@` (without the `@`).
+    pub fn to_hex(self) -> [u8; 24] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 24];
+        for (i, byte) in self.to_bytes().iter().enumerate() {
+            out[2 * i] = HEX[usize::from(byte >> 4)];
+            out[2 * i + 1] = HEX[usize::from(byte & 15)];
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_label() {
+        let t = Tai64n::from_system(UNIX_EPOCH + Duration::new(1, 5));
+        assert_eq!(&t.to_hex(), b"400000000000000b00000005");
+        assert_eq!(Tai64n::from_bytes(&t.to_bytes()), t);
+        assert_eq!(t.unix_secs(), 1);
+    }
+}

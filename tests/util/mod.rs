@@ -1,0 +1,144 @@
+//! Test helpers: temp dirs, the built binaries, the C peers, and waiting on state.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let base = std::env::var_os("RUNIT_TEST_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!("runit-test-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn join(&self, p: impl AsRef<Path>) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Path of one of our built programs.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = match name {
+        "runsv" => env!("CARGO_BIN_EXE_runsv"),
+        "sv" => env!("CARGO_BIN_EXE_sv"),
+        "svlogd" => env!("CARGO_BIN_EXE_svlogd"),
+        "chpst" => env!("CARGO_BIN_EXE_chpst"),
+        "runsvdir" => env!("CARGO_BIN_EXE_runsvdir"),
+        "runsvchdir" => env!("CARGO_BIN_EXE_runsvchdir"),
+        "runit" => env!("CARGO_BIN_EXE_runit"),
+        "runit-init" => env!("CARGO_BIN_EXE_runit-init"),
+        "utmpset" => env!("CARGO_BIN_EXE_utmpset"),
+        other => panic!("unknown program {other}"),
+    };
+    PathBuf::from(exe)
+}
+
+/// Where `ci/peers` unpacked the C programs (Debian's runit 2.1.2, daemontools, s6).
+pub fn peers_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("RUNIT_PEERS") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/root".into());
+    home.join(".cache/runit-rs/peers")
+}
+
+/// A C program from the peers, e.g. `peer("runit", "usr/bin/runsv")`. When the peers are
+/// missing the test is skipped with a message, unless `RUNIT_REQUIRE_PEERS=1` (set by `ci/test`)
+/// makes that a failure.
+pub fn peer(pkg: &str, rel: &str) -> Option<PathBuf> {
+    let p = peers_dir().join(pkg).join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("RUNIT_REQUIRE_PEERS").is_some_and(|v| v == "1") {
+        panic!("C peer {} missing: run ci/peers", p.display());
+    }
+    eprintln!("skipped: C peer {} missing (run ci/peers)", p.display());
+    None
+}
+
+/// Whether we run as root; prints why a test is skipped otherwise.
+pub fn root_or_skip(what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped: {what} needs root");
+    }
+    root
+}
+
+/// Waits until `cond` holds, checking whenever `probe_every` passes, up to `limit`. Panics with
+/// `what` on timeout. Used where no event can be waited on from a test (another process's state).
+pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let end = Instant::now() + limit;
+    loop {
+        if cond() {
+            return;
+        }
+        if Instant::now() > end {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Writes an executable script.
+pub fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Spawns a program with stdin closed-ish (null) and stdout/stderr captured.
+pub fn spawn(prog: &Path, args: &[&str], cwd: &Path) -> Child {
+    Command::new(prog)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs a program to completion: (exit code, stdout, stderr).
+pub fn run(prog: &Path, args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(prog).args(args).current_dir(cwd).stdin(Stdio::null()).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Kills and reaps a child on drop, so a failing test leaves no supervisor behind.
+pub struct Reaper(pub Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
