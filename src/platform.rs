@@ -30,8 +30,8 @@
 //! Errors are `io::Error`; errno is matched by value (`raw_os_error`), never by text.
 //!
 //! The backend is chosen here and only here (with `build.rs` and `platform/**`, the only places
-//! that name a `target_os`). The `runit_portable` cfg selects the portable poll backend on any
-//! OS, so its code paths can be tested on Linux too.
+//! that name a `target_os`). The `runit_portable` cfg swaps the event loop for the portable poll
+//! backend on any OS, so its code paths can be tested on Linux too; the OS services stay native.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -93,11 +93,10 @@ pub trait Platform: Sized {
     fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Event>;
 }
 
+// The OS services (reboot, ctrl-alt-del, subreaper, signal reset, ...) always come from the
+// target OS's module, named `imp`.
 cfg_if::cfg_if! {
-    if #[cfg(runit_portable)] {
-        #[path = "../platform/portable/mod.rs"]
-        mod imp;
-    } else if #[cfg(target_os = "linux")] {
+    if #[cfg(target_os = "linux")] {
         #[path = "../platform/linux/mod.rs"]
         mod imp;
     } else if #[cfg(apple)] {
@@ -110,13 +109,34 @@ cfg_if::cfg_if! {
         #[path = "../platform/solaris/mod.rs"]
         mod imp;
     } else {
-        #[path = "../platform/portable/mod.rs"]
+        #[path = "../platform/portable/os.rs"]
         mod imp;
     }
 }
 
-/// The backend of the OS this was built for.
-pub type Native = imp::Native;
+// The portable event loop is built everywhere (tests compare it with the native one).
+#[path = "../platform/portable/mod.rs"]
+mod portable;
+
+// The event loop: the OS's own (`imp::event`), or the portable one under `--cfg runit_portable`
+// and on OSes without a native backend. Only the event loop is swapped; OS services stay.
+cfg_if::cfg_if! {
+    if #[cfg(any(runit_portable, not(any(target_os = "linux", apple, bsd, solarish))))] {
+        use portable as event;
+    } else {
+        use imp::event;
+    }
+}
+
+/// The event loop this build uses: the OS's own backend, or [`Portable`] under
+/// `--cfg runit_portable`.
+pub type Native = event::Native;
+
+/// The portable event loop (poll, a self-pipe, `stat()` rescans), available on every OS.
+pub type Portable = portable::Native;
+
+/// Whether runit may run as PID 1 here (not on macOS, where launchd is PID 1).
+pub const SUPPORTS_PID1: bool = imp::SUPPORTS_PID1;
 
 /// The name of the OS, for messages about what it lacks.
 pub const OS_NAME: &str = std::env::consts::OS;
@@ -150,7 +170,7 @@ pub fn supports_subreaper() -> bool {
 
 /// Whether [`Platform::watch_dir`] is backed by a kernel notification here.
 pub fn supports_dir_watch() -> bool {
-    imp::SUPPORTS_DIR_WATCH
+    event::SUPPORTS_DIR_WATCH
 }
 
 /// The error a backend returns for what its OS cannot do, naming the OS.
