@@ -7,6 +7,7 @@ mod util;
 
 mod chpst;
 mod platform;
+mod install;
 mod runit;
 mod runsv;
 mod runsvdir;
