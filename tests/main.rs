@@ -6,8 +6,8 @@
 mod util;
 
 mod chpst;
-mod platform;
 mod install;
+mod platform;
 mod runit;
 mod runsv;
 mod runsvdir;
