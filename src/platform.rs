@@ -10,6 +10,9 @@
 //!   Signals that arrive while the program is busy are not lost (they may coalesce, as POSIX
 //!   signals do). Children spawned afterwards must call [`reset_child_signals`] between fork and
 //!   exec (Command's `pre_exec`) so they start with default dispositions and an empty mask.
+//!   Dispositions are process-wide: keep one loop that takes signals per process at a time (the
+//!   self-pipe backends refuse a second one with `AlreadyExists`; dropping a self-pipe or kqueue
+//!   loop restores the previous dispositions, Linux leaves the signals blocked).
 //! - **File descriptors.** [`Platform::add_fd`] with [`Interest::Read`] reports
 //!   [`Event::Readable`] while the fd has data or EOF (level triggered: read it or remove it).
 //!   [`Interest::Gone`] reports [`Event::Gone`] once the other end of a pipe or FIFO went away
@@ -28,6 +31,17 @@
 //!   success; `supports_*` tell in advance.
 //!
 //! Errors are `io::Error`; errno is matched by value (`raw_os_error`), never by text.
+//!
+//! # Backends
+//!
+//! | OS | event loop | directories | `Interest::Gone` | subreaper | PID 1 |
+//! | --- | --- | --- | --- | --- | --- |
+//! | Linux | signalfd + epoll | inotify | EPOLLERR | prctl | yes |
+//! | FreeBSD | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | procctl | yes |
+//! | OpenBSD, NetBSD | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | no | yes |
+//! | macOS | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | no | no (launchd) |
+//! | illumos | event ports + self-pipe | PORT_SOURCE_FILE | no | no | yes |
+//! | portable | poll + self-pipe | `stat()` once a second | if poll reports it | OS's | OS's |
 //!
 //! The backend is chosen here and only here (with `build.rs` and `platform/**`, the only places
 //! that name a `target_os`). The `runit_portable` cfg swaps the event loop for the portable poll
