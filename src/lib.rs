@@ -7,3 +7,4 @@ pub mod platform;
 pub mod supervise;
 pub mod sys;
 pub mod tai;
+pub mod svlogd;
