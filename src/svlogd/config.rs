@@ -96,7 +96,10 @@ fn scaled(arg: &[u8], units: &[(u8, u64)]) -> Result<u64, &'static str> {
     }
     let mut n: u64 = 0;
     for &d in &arg[..digits] {
-        n = n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))).ok_or("number too large")?;
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .ok_or("number too large")?;
     }
     match &arg[digits..] {
         [] => Ok(n),

@@ -114,14 +114,19 @@ impl LogDir {
     /// left closed and the message says why.
     pub fn open(&mut self, now: Instant) -> Result<(), String> {
         let name = self.name();
-        let dir = Dir::open(&self.path).map_err(|e| format!("unable to open log directory: {name}: {e}"))?;
+        let dir = Dir::open(&self.path)
+            .map_err(|e| format!("unable to open log directory: {name}: {e}"))?;
         let lock = dir
             .open_file("lock", libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, 0o600)
             .and_then(|l| crate::sys::try_lock_exclusive(&l).map(|()| l))
             .map_err(|e| format!("unable to lock directory: {name}: {e}"))?;
         self.cfg = read_config(&dir, &name);
-        let size = self.recover_current(&dir).map_err(|e| format!("unable to stat current: {name}: {e}"))?;
-        let cur = dir.open_append("current", 0o644).map_err(|e| format!("unable to open current: {name}: {e}"))?;
+        let size = self
+            .recover_current(&dir)
+            .map_err(|e| format!("unable to stat current: {name}: {e}"))?;
+        let cur = dir
+            .open_append("current", 0o644)
+            .map_err(|e| format!("unable to open current: {name}: {e}"))?;
         self.info(&format!("{}: {name}/current", if size > 0 { "append" } else { "new" }));
         self.files = Some(Files { dir, _lock: lock, cur });
         self.q.reconfigure(self.cfg.sizemax, size);
@@ -340,7 +345,9 @@ impl LogDir {
         if old.len() as u64 <= self.cfg.nmin {
             return false;
         }
-        let Some(oldest) = old.into_iter().filter(|n| busy != Some(&n[..25])).min() else { return false };
+        let Some(oldest) = old.into_iter().filter(|n| busy != Some(&n[..25])).min() else {
+            return false;
+        };
         let o = String::from_utf8_lossy(oldest);
         warn(&format!("out of disk space, delete: {}/{o}", self.name()));
         f.dir.unlink(&o).is_ok()
@@ -371,7 +378,9 @@ impl LogDir {
 
     /// The processor with this pid exited with `status`.
     pub fn processor_exited(&mut self, status: i32) {
-        let Proc::Running { base, .. } = std::mem::replace(&mut self.proc, Proc::Idle) else { return };
+        let Proc::Running { base, .. } = std::mem::replace(&mut self.proc, Proc::Idle) else {
+            return;
+        };
         let Some(f) = self.files.take() else {
             return warn(&format!("processor finished, log directory gone: {}", self.name()));
         };
@@ -397,7 +406,9 @@ impl LogDir {
 
     /// Runs the processor again once its retry time came.
     pub fn processor_retry(&mut self) {
-        let Proc::Retry { base, .. } = std::mem::replace(&mut self.proc, Proc::Idle) else { return };
+        let Proc::Retry { base, .. } = std::mem::replace(&mut self.proc, Proc::Idle) else {
+            return;
+        };
         let Some(f) = self.files.take() else { return };
         self.start_processor(&f.dir, base);
         self.files = Some(f);
@@ -406,7 +417,8 @@ impl LogDir {
     /// Sends a selected line through UDP; failures are logged into the directory, as C does.
     pub fn send_udp(&mut self, msg: &[u8], stamp: &[u8], line: &[u8]) {
         let Some(u) = &self.udp else {
-            let parts: [&[u8]; 4] = [b"warning: no udp socket available: ", stamp, &self.cfg.prefix, line];
+            let parts: [&[u8]; 4] =
+                [b"warning: no udp socket available: ", stamp, &self.cfg.prefix, line];
             return self.q.line(&parts);
         };
         if u.send(msg).is_err() {

@@ -116,7 +116,8 @@ fn missing(c: u8) -> UsageError {
 
 /// A decimal number; `None` for 0 (C's "use the default").
 fn number(val: &[u8], opt: char) -> Result<Option<usize>, UsageError> {
-    let bad = || UsageError(format!("-{opt}: not a usable number: {}", String::from_utf8_lossy(val)));
+    let bad =
+        || UsageError(format!("-{opt}: not a usable number: {}", String::from_utf8_lossy(val)));
     let s = std::str::from_utf8(val).map_err(|_| bad())?;
     let n: usize = s.parse().map_err(|_| bad())?;
     // More than 256 MiB per line is a typo, not a log line; refuse it rather than allocate it.

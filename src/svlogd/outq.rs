@@ -72,7 +72,9 @@ impl OutQ {
     }
 
     fn check_line_end(&mut self) {
-        if self.sizemax > 0 && self.linemax <= self.sizemax && self.size >= self.sizemax - self.linemax
+        if self.sizemax > 0
+            && self.linemax <= self.sizemax
+            && self.size >= self.sizemax - self.linemax
         {
             self.rotate_here();
         }

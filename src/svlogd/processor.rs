@@ -20,9 +20,15 @@ use crate::platform::{self, Signal};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proc {
     Idle,
-    Running { pid: i32, base: String },
+    Running {
+        pid: i32,
+        base: String,
+    },
     /// It failed (or could not start): run it again at `at`.
-    Retry { base: String, at: Instant },
+    Retry {
+        base: String,
+        at: Instant,
+    },
 }
 
 impl Proc {
@@ -54,7 +60,8 @@ pub fn spawn(dir: &Dir, base: &str, cmd: &[u8], signals: &'static [Signal]) -> i
     let state = high_fd(open_state(dir)?.as_raw_fd())?;
     let newstate = high_fd(dir.open_file("newstate", trunc, 0o644)?.as_raw_fd())?;
     let cwd = dir.dup_high()?;
-    let (state_fd, newstate_fd, cwd_fd) = (state.as_raw_fd(), newstate.as_raw_fd(), cwd.as_raw_fd());
+    let (state_fd, newstate_fd, cwd_fd) =
+        (state.as_raw_fd(), newstate.as_raw_fd(), cwd.as_raw_fd());
     let mut c = Command::new("/bin/sh");
     c.arg0("sh").arg("-c").arg(OsStr::from_bytes(cmd));
     c.stdin(Stdio::from(OwnedFd::from(input))).stdout(Stdio::from(OwnedFd::from(output)));

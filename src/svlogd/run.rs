@@ -15,7 +15,8 @@ use super::options::Options;
 use crate::platform::{Event, Interest, Platform, Signal};
 
 /// The signals svlogd acts on.
-pub static SIGNALS: [Signal; 4] = [Signal::SIGALRM, Signal::SIGHUP, Signal::SIGTERM, Signal::SIGCHLD];
+pub static SIGNALS: [Signal; 4] =
+    [Signal::SIGALRM, Signal::SIGHUP, Signal::SIGTERM, Signal::SIGCHLD];
 
 /// How much is read from stdin at once.
 const READ_SIZE: usize = 128 * 1024;
@@ -47,7 +48,11 @@ pub struct Svlogd<P: Platform> {
 impl<P: Platform> Svlogd<P> {
     pub fn new(o: &Options) -> Result<Svlogd<P>, Fatal> {
         let plat = P::new(&SIGNALS).map_err(|e| Fatal::Io("unable to set up signals", e))?;
-        let dirs = o.dirs.iter().map(|d| LogDir::new(PathBuf::from(d), o.linemax, o.verbose, &SIGNALS)).collect();
+        let dirs = o
+            .dirs
+            .iter()
+            .map(|d| LogDir::new(PathBuf::from(d), o.linemax, o.verbose, &SIGNALS))
+            .collect();
         let mut s = Svlogd {
             plat,
             dirs,
@@ -83,12 +88,17 @@ impl<P: Platform> Svlogd<P> {
                 }
             }
         }
-        if any { Ok(()) } else { Err(Fatal::NoDirs) }
+        if any {
+            Ok(())
+        } else {
+            Err(Fatal::NoDirs)
+        }
     }
 
     /// Runs until input ended and everything is written.
     pub fn run(&mut self) -> Result<(), Fatal> {
-        crate::sys::set_nonblock(&std::io::stdin(), true).map_err(|e| Fatal::Io("unable to read standard input", e))?;
+        crate::sys::set_nonblock(&std::io::stdin(), true)
+            .map_err(|e| Fatal::Io("unable to read standard input", e))?;
         loop {
             self.pump();
             if self.finished() {
@@ -99,7 +109,8 @@ impl<P: Platform> Svlogd<P> {
             let busy = want && !self.pollable;
             let syncs = self.dirs.iter().any(LogDir::has_unsynced);
             let deadline = if busy || syncs { Some(Instant::now()) } else { self.deadline() };
-            let ev = self.plat.wait(deadline).map_err(|e| Fatal::Io("unable to wait for events", e))?;
+            let ev =
+                self.plat.wait(deadline).map_err(|e| Fatal::Io("unable to wait for events", e))?;
             match ev {
                 Event::Readable(STDIN) => self.read_input(),
                 Event::Timeout if busy => self.read_input(),
@@ -136,7 +147,10 @@ impl<P: Platform> Svlogd<P> {
 
     fn finished(&self) -> bool {
         self.exiting
-            && self.dirs.iter().all(|d| !d.is_open() || (d.q.is_idle() && d.proc == super::processor::Proc::Idle))
+            && self
+                .dirs
+                .iter()
+                .all(|d| !d.is_open() || (d.q.is_idle() && d.proc == super::processor::Proc::Idle))
     }
 
     fn has_room(&self) -> bool {
@@ -176,7 +190,9 @@ impl<P: Platform> Svlogd<P> {
         let n = unsafe { libc::read(STDIN, self.buf.as_mut_ptr().cast(), self.buf.len()) };
         match crate::sys::cvt(n) {
             Ok(0) => self.end_input(),
-            Ok(n) => self.feeder.feed(&mut self.buf[..n as usize], &mut self.dirs, SystemTime::now()),
+            Ok(n) => {
+                self.feeder.feed(&mut self.buf[..n as usize], &mut self.dirs, SystemTime::now())
+            }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) => {}
             Err(e) => {
                 eprintln!("svlogd: warning: unable to read standard input: {e}");
