@@ -4,16 +4,16 @@ use crate::platform::Native;
 use crate::svlogd::options::{Options, USAGE};
 use crate::svlogd::run::{Fatal, Svlogd};
 
-/// Runs svlogd; returns the exit code: 0 after EOF or TERM, 111 for usage errors and failures
-/// (C svlogd uses 111 for both).
+/// Runs svlogd; returns the exit code: 0 after EOF or TERM, 100 for usage errors, 111 for
+/// failures. C svlogd exits 111 on bad usage too; we keep runit's usual 100/111 split so a caller
+/// can tell a typo from a broken system.
 pub fn main() -> i32 {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let opts = match Options::parse(&args) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("svlogd: {}", e.0);
-            eprintln!("{USAGE}");
-            return 111;
+            eprintln!("svlogd: fatal: {}; {USAGE}", e.0);
+            return 100;
         }
     };
     let result = Svlogd::<Native>::new(&opts).and_then(|mut s| s.run());
