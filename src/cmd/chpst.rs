@@ -45,15 +45,10 @@ pub fn main() -> i32 {
         "softlimit" => (softlimit(rest, &invoked), USAGE_SOFTLIMIT),
         _ => (chpst(rest, &invoked), USAGE_CHPST),
     };
-    let shown = if is_personality(&name) { name.as_str() } else { "chpst" };
     match parsed {
-        Parsed::Usage(complaint) => usage_exit(complaint, shown, usage),
+        Parsed::Usage(complaint) => usage_exit(complaint, &name, usage),
         Parsed::Run(plan, prog) => run(&plan, &prog),
     }
-}
-
-fn is_personality(name: &str) -> bool {
-    matches!(name, "setuidgid" | "envuidgid" | "envdir" | "pgrphack" | "setlock" | "softlimit")
 }
 
 fn basename(a: &OsStr) -> String {
