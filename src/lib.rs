@@ -2,6 +2,7 @@
 //! `cmd`; the kernel-facing parts live behind `platform`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod chpst;
 pub mod cmd;
 pub mod platform;
 pub mod supervise;
