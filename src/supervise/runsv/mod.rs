@@ -208,10 +208,14 @@ fn log_dir_present(warn_prefix: &[u8]) -> bool {
 }
 
 /// The pipe from the service to its log, close-on-exec on both ends (children get it as
-/// stdin/stdout only).
+/// stdin/stdout only). pipe + FD_CLOEXEC rather than pipe2, which macOS lacks; runsv has no
+/// other thread that could fork in between.
 fn log_pipe() -> Result<(OwnedFd, OwnedFd), Problem> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Problem::sys("unable to create log pipe", e.into()))
+    let fail = |e: io::Error| Problem::sys("unable to create log pipe", e);
+    let (r, w) = nix::unistd::pipe().map_err(|e| fail(e.into()))?;
+    crate::sys::set_cloexec(r.as_raw_fd(), true).map_err(fail)?;
+    crate::sys::set_cloexec(w.as_raw_fd(), true).map_err(fail)?;
+    Ok((r, w))
 }
 
 /// Prints one warning line in a single write, so lines from many runsv never interleave.
