@@ -4,6 +4,7 @@
 
 pub mod chpst;
 pub mod cmd;
+pub mod errstr;
 pub mod platform;
 pub mod supervise;
 pub mod svlogd;

@@ -11,8 +11,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::errstr::describe;
 use super::Fatal;
+use crate::errstr::describe;
 
 /// One change to the environment: set `name` to `value`, or remove it (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]

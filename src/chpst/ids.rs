@@ -8,8 +8,8 @@ use std::os::unix::ffi::OsStrExt;
 use nix::unistd::{Group, User};
 
 use super::envdir::EnvEdit;
-use super::errstr::describe;
 use super::Fatal;
+use crate::errstr::describe;
 
 /// At most this many groups (C runit's limit as well).
 const MAX_GROUPS: usize = 60;

@@ -3,7 +3,6 @@
 //! (all OSes; resource limits go through the platform layer).
 
 pub mod envdir;
-pub mod errstr;
 pub mod exec;
 pub mod getopt;
 pub mod ids;
@@ -25,7 +24,7 @@ impl Fatal {
 
     /// `what: <error in C runit's words>`.
     pub fn sys(what: &str, e: &io::Error) -> Fatal {
-        Fatal(format!("{what}: {}", errstr::describe(e)))
+        Fatal(format!("{what}: {}", crate::errstr::describe(e)))
     }
 }
 

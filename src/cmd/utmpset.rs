@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::chpst::errstr::describe;
 use crate::chpst::getopt::{Getopt, Opt};
+use crate::errstr::describe;
 use crate::platform::{self, UtmpError};
 
 fn say(line: &str) {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::supervise::status::Status;
 use crate::sys;
 
-use super::errstr::error_text;
+use crate::errstr::describe as error_text;
 
 /// A failed step: what runsv tried, and the system's answer if there was one.
 #[derive(Debug)]

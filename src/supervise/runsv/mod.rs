@@ -5,7 +5,6 @@
 //! control FIFOs and first status, `ok` FIFOs), so the same things fail the same way. The log
 //! pipe is created once and held by runsv, so neither side loses it when the other restarts.
 
-pub mod errstr;
 pub mod files;
 pub mod machine;
 pub mod spawn;

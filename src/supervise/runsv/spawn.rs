@@ -12,7 +12,7 @@ use std::ptr;
 
 use crate::platform::{self, Signal};
 
-use super::errstr::errno_text;
+use crate::errstr::errno_text;
 
 /// What to start.
 pub struct Spec<'a> {

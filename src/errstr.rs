@@ -1,18 +1,23 @@
-//! Error texts in the words C runit (djb's error_str) uses, so that messages read the same as
-//! the C programs' (all OSes; errnos an OS lacks simply fall through to the OS's own text).
+//! Error texts in the words C runit (djb's error_str) uses, so that every program's messages read
+//! the same as the C programs' (all OSes; errnos an OS lacks fall through to the OS's own text).
 
 use std::io;
 
-/// The C runit text for an error: its errno wording when it has one, else Rust's description.
+/// The C runit text for an error: its errno wording when it has one, else the system's
+/// description without Rust's " (os error N)" suffix, which C never prints.
 pub fn describe(e: &io::Error) -> String {
-    match e.raw_os_error().and_then(text) {
-        Some(t) => t.to_string(),
-        None => e.to_string(),
+    if let Some(t) = e.raw_os_error().and_then(errno_text) {
+        return t.to_string();
+    }
+    let full = e.to_string();
+    match full.find(" (os error") {
+        Some(i) => full[..i].to_owned(),
+        None => full,
     }
 }
 
 /// The wording of error_str(3) for `errno`, first match wins (EAGAIN before EWOULDBLOCK).
-fn text(errno: i32) -> Option<&'static str> {
+pub fn errno_text(errno: i32) -> Option<&'static str> {
     TABLE.iter().find(|(n, _)| *n == errno).map(|(_, t)| *t)
 }
 
