@@ -317,6 +317,12 @@ cfg_if::cfg_if! {
     if #[cfg(target_os = "linux")] {
         #[path = "../platform/linux/utmp.rs"]
         mod utmp_os;
+    } else if #[cfg(any(target_os = "openbsd", target_os = "netbsd"))] {
+        #[path = "../platform/bsd/utmp.rs"]
+        mod utmp_os;
+    } else if #[cfg(any(target_os = "freebsd", target_os = "dragonfly", apple, solarish))] {
+        #[path = "../platform/portable/utmpx.rs"]
+        mod utmp_os;
     } else {
         #[path = "../platform/portable/utmp.rs"]
         mod utmp_os;
