@@ -8,8 +8,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
@@ -55,9 +56,11 @@ fn drain<P: Platform>(p: &mut P, quiet_ms: u64) -> Vec<Event> {
     }
 }
 
-fn pipe() -> (File, File) {
-    let (r, w) = nix::unistd::pipe().unwrap();
-    (File::from(r), File::from(w))
+/// A connected pair standing in for a pipe (readable with data, EOF when the peer closes).
+/// std creates it close-on-exec: a plain pipe(2) here would leak into the programs that other
+/// tests spawn meanwhile, and on into their services.
+fn pipe() -> (UnixStream, UnixStream) {
+    UnixStream::pair().unwrap()
 }
 
 fn signals_coalesce_but_are_not_lost<P: Platform>() {
@@ -220,7 +223,6 @@ fn portable_child_signal_before_exec_is_not_the_parents() {
     let sigs = [Signal::SIGUSR1];
     let mut p = platform::Portable::new(&sigs).unwrap();
     let (r, w) = pipe();
-    let (r, w) = (OwnedFd::from(r), OwnedFd::from(w));
     // SAFETY: the child only makes async-signal-safe calls (raise, write, _exit).
     match unsafe { nix::unistd::fork() }.unwrap() {
         nix::unistd::ForkResult::Child => {
@@ -231,9 +233,9 @@ fn portable_child_signal_before_exec_is_not_the_parents() {
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(w);
-            let mut f = File::from(r);
+            let mut r = r;
             let mut b = [0u8; 1];
-            assert_eq!(f.read(&mut b).unwrap(), 1, "child finished");
+            assert_eq!(r.read(&mut b).unwrap(), 1, "child finished");
             nix::sys::wait::waitpid(child, None).unwrap();
         }
     }
