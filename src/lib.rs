@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod cmd;
+pub mod init;
 pub mod platform;
 pub mod supervise;
 pub mod sys;

@@ -157,3 +157,7 @@ pub fn supports_dir_watch() -> bool {
 pub fn unsupported(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("{what} is not supported on {OS_NAME}"))
 }
+
+#[path = "../platform/pid1.rs"]
+mod pid1;
+pub use pid1::{in_container, set_controlling_tty, shutdown_signals, ShutdownSignal};
