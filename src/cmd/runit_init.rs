@@ -29,6 +29,14 @@ pub fn main() -> i32 {
     let result = match args.get(1).map(|a| a.as_bytes()) {
         Some(b"0") => halt(),
         Some(b"6") => reboot(),
+        Some(b"--help") => {
+            let _ = writeln!(io::stdout(), "usage: {prog} 0|6");
+            return 0;
+        }
+        Some(b"--version") => {
+            let _ = writeln!(io::stdout(), "runit-init (runit-rs) {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
         // runit-init(8): 111 on error, 0 in all other cases; C exits 0 after the usage too.
         _ => {
             let _ = writeln!(io::stderr(), "usage: {prog} 0|6");
