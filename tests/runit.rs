@@ -156,6 +156,11 @@ impl Machine {
 
     /// Boots `runit` (or another init) as PID 1 of a new namespace.
     fn boot_with(&self, init: &Path) -> Booted {
+        self.boot_exec(&init.display().to_string())
+    }
+
+    /// Boots with the shell command line `exec_line`, which must end in exec'ing the init.
+    fn boot_exec(&self, exec_line: &str) -> Booted {
         let t = self.dir.path().display().to_string();
         let mut setup = String::from("set -e\n");
         // /etc/runit need not exist on the host: an overlay on /etc provides the mount point
@@ -168,7 +173,7 @@ impl Machine {
             Some(c) => setup += &format!("mount --bind {} /dev/console\n", c.slave_path.display()),
             None => setup += "mount -t tmpfs tmpfs /dev\nmknod -m 666 /dev/null c 1 3\n",
         }
-        setup += &format!("exec {}\n", init.display());
+        setup += &format!("exec {exec_line}\n");
         let log = fs::File::create(self.out("stderr")).unwrap();
         let child = Command::new("unshare")
             .args([
@@ -676,4 +681,57 @@ fn same_transcript_as_c_runit() {
     let ours = transcript(&bin("runit"), "tr-ours");
     let theirs = transcript(&c_runit, "tr-c");
     assert_eq!(ours, theirs);
+}
+
+/// Docker's default leaves out CAP_SYS_BOOT: the kernel refuses the halt, and a container's
+/// PID 1 ends by exiting instead.
+#[test]
+fn container_without_cap_sys_boot_exits() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("nocap");
+    m.stage("1", "exit 0");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let runit = bin("runit");
+    let mut booted = m.boot_exec(&format!("setpriv --bounding-set -sys_boot {}", runit.display()));
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: exit.");
+    assert_eq!(status.code(), Some(0), "{status:?}\n{}", console.text());
+    console.assert_sequence(&[
+        "- runit: power off...",
+        "- runit: warning: unable to power off: Operation not permitted",
+        "- runit: system halt.",
+        "- runit: warning: unable to halt: Operation not permitted",
+        "- runit: exit.",
+    ]);
+}
+
+/// Without runit next to it or in /sbin, runit-init runs runit's code itself: exiting would
+/// panic the kernel.
+#[test]
+fn runit_init_as_pid_1_without_runit_runs_it_itself() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    if Path::new("/sbin/runit").exists() {
+        eprintln!("skipped: /sbin/runit exists on this host");
+        return;
+    }
+    let m = Machine::new("alone");
+    let sbin = m.path("sbin");
+    fs::create_dir_all(&sbin).unwrap();
+    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
+    m.stage("1", "exit 0");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot_with(&sbin.join("init"));
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    m.console().wait_line("- runit: power off...");
+    m.console().assert_sequence(&[
+        "- runit: enter stage: /etc/runit/1",
+        "- runit: leave stage: /etc/runit/3",
+    ]);
 }
