@@ -750,3 +750,34 @@ fn runit_init_as_pid_1_without_runit_runs_it_itself() {
         "- runit: leave stage: /etc/runit/3",
     ]);
 }
+
+/// Without the rights to change /etc/runit, `init 0` fails with runit-init's 111 and signals
+/// nobody.
+#[test]
+fn runit_init_0_without_rights_fails() {
+    if !util::root_or_skip("running runit-init as nobody") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin("runit-init"))
+        .arg("0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(111), "{err}");
+    assert!(err.starts_with("init: fatal: unable to create /etc/runit/stopit: "), "{err}");
+}
+
+#[test]
+fn version_and_help() {
+    for prog in ["runit", "runit-init"] {
+        let (code, out, _) = util::run(&bin(prog), &["--version"], Path::new("/"));
+        assert_eq!(code, 0);
+        assert!(out.starts_with(&format!("{prog} (runit-rs) ")), "{out}");
+        let (code, out, _) = util::run(&bin(prog), &["--help"], Path::new("/"));
+        assert_eq!(code, 0);
+        assert!(out.starts_with("usage: "), "{out}");
+    }
+}

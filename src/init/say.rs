@@ -55,14 +55,18 @@ fn line(prefix: &str, parts: &[&str]) {
 fn write_out(bytes: &[u8]) {
     let flags =
         OFlag::O_WRONLY | OFlag::O_NOCTTY | OFlag::O_NONBLOCK | OFlag::O_APPEND | OFlag::O_CLOEXEC;
-    match open(CONSOLE, flags, Mode::empty()) {
-        Ok(fd) => write_all(&fd, bytes),
-        Err(_) => {
-            // SAFETY: fd 2 is only borrowed for the write; a closed fd 2 just fails with EBADF.
-            let stderr = unsafe { std::os::fd::BorrowedFd::borrow_raw(2) };
-            let _ = nix::unistd::write(stderr, bytes);
-        }
+    if let Ok(fd) = open(CONSOLE, flags, Mode::empty()) {
+        return write_all(&fd, bytes);
     }
+    // A pipe on fd 2 (a container's log) reopened through /proc gets a non-blocking open file
+    // description of its own, leaving the children's shared one blocking. Sockets cannot be
+    // reopened: then fd 2 as it is.
+    if let Ok(fd) = open("/proc/self/fd/2", flags, Mode::empty()) {
+        return write_all(&fd, bytes);
+    }
+    // SAFETY: fd 2 is only borrowed for the write; a closed fd 2 just fails with EBADF.
+    let stderr = unsafe { std::os::fd::BorrowedFd::borrow_raw(2) };
+    let _ = nix::unistd::write(stderr, bytes);
 }
 
 fn write_all(fd: &OwnedFd, mut bytes: &[u8]) {
