@@ -246,16 +246,17 @@ fn comm(pid: i32) -> String {
     fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
 
-/// The supervision tools the stage-2 scripts run: ours once they are real programs, until
-/// then Debian's C runit (RUNIT_TEST_TOOLS=c or =ours forces a choice).
+/// The supervision tools the stage-2 scripts run: each of ours once it is a real program,
+/// Debian's C one until then (RUNIT_TEST_TOOLS=c or =ours forces one side for all).
 fn link_tools(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
-    let ours = match std::env::var("RUNIT_TEST_TOOLS").as_deref() {
-        Ok("c") => false,
-        Ok("ours") => true,
-        _ => ["runsvdir", "runsv", "sv", "svlogd"].iter().all(|t| !placeholder(t)),
-    };
+    let forced = std::env::var("RUNIT_TEST_TOOLS").ok();
     for tool in ["runsvdir", "runsv", "sv", "svlogd", "chpst"] {
+        let ours = match forced.as_deref() {
+            Some("c") => false,
+            Some("ours") => true,
+            _ => !placeholder(tool),
+        };
         let target =
             if ours { bin(tool) } else { util::peers_dir().join("runit/usr/bin").join(tool) };
         symlink(target, dir.join(tool)).unwrap();
@@ -551,13 +552,13 @@ fn missing_stage_scripts() {
     assert_eq!(status.signal(), Some(HALTED));
     console.assert_sequence(&[
         "- runit: enter stage: /etc/runit/1",
-        "- runit: warning: unable to start child: /etc/runit/1: Permission denied",
+        "- runit: warning: unable to start child: /etc/runit/1: access denied",
         "- runit: leave stage: /etc/runit/1",
         "- runit: enter stage: /etc/runit/2",
-        "- runit: warning: unable to start child: /etc/runit/2: No such file or directory",
+        "- runit: warning: unable to start child: /etc/runit/2: file does not exist",
         "- runit: leave stage: /etc/runit/2",
         "- runit: enter stage: /etc/runit/3",
-        "- runit: warning: unable to start child: /etc/runit/3: No such file or directory",
+        "- runit: warning: unable to start child: /etc/runit/3: file does not exist",
         "- runit: leave stage: /etc/runit/3",
         "- runit: power off...",
     ]);
@@ -599,7 +600,7 @@ fn boots_without_a_console() {
     assert_eq!(booted.wait_end().signal(), Some(HALTED), "{}", m.stderr());
     let err = m.stderr();
     for want in [
-        "- runit: warning: unable to open /dev/console: No such file or directory\n",
+        "- runit: warning: unable to open /dev/console: file does not exist\n",
         "stage 1 runs\n",
         "- runit: leave stage: /etc/runit/3\n",
         "- runit: power off...\n",
@@ -717,9 +718,9 @@ fn container_without_cap_sys_boot_exits() {
     assert_eq!(status.code(), Some(0), "{status:?}\n{}", console.text());
     console.assert_sequence(&[
         "- runit: power off...",
-        "- runit: warning: unable to power off: Operation not permitted",
+        "- runit: warning: unable to power off: permission denied",
         "- runit: system halt.",
-        "- runit: warning: unable to halt: Operation not permitted",
+        "- runit: warning: unable to halt: permission denied",
         "- runit: exit.",
     ]);
 }

@@ -30,12 +30,9 @@ pub fn warn_err(parts: &[&str], err: &io::Error) {
     line(WARNING, &all);
 }
 
-/// The system's text for an error, without Rust's "(os error N)" suffix.
+/// The text of an error in C runit's words.
 pub fn errstr(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => err.to_string(),
-    }
+    crate::errstr::describe(err)
 }
 
 fn line(prefix: &str, parts: &[&str]) {
