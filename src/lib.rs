@@ -5,6 +5,7 @@
 pub mod chpst;
 pub mod cmd;
 pub mod errstr;
+pub mod init;
 pub mod platform;
 pub mod supervise;
 pub mod svlogd;

@@ -339,3 +339,7 @@ pub fn utmp_logout(line: &[u8]) -> Result<bool, UtmpError> {
 pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
     utmp_os::wtmp_logout(line)
 }
+
+#[path = "../platform/pid1.rs"]
+mod pid1;
+pub use pid1::{in_container, set_controlling_tty, shutdown_signals, ShutdownSignal};

@@ -1,1 +1,784 @@
-//! Tests of runit.
+//! Tests of runit and runit-init as PID 1: each test boots our `runit` as the init of a fresh
+//! Linux PID + mount namespace (`unshare --pid --mount --fork --mount-proc`), with a temporary
+//! directory mounted over /etc/runit and a pseudo-terminal mounted over /dev/console, and reads
+//! what happened from that console, from files the stage scripts leave, and from how the
+//! namespace ended: the kernel kills a namespace's init with SIGINT when it halts and SIGHUP
+//! when it reboots. Root only; they skip with a reason otherwise.
+
+use std::fs;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::util::{self, bin, script, wait_for, Reaper, TempDir};
+
+/// How long a whole boot-to-halt cycle may take before a test gives up.
+const CYCLE: Duration = Duration::from_secs(60);
+
+/// The console: a pseudo-terminal whose slave is mounted over /dev/console in the namespace;
+/// a thread copies everything written to it.
+struct Console {
+    slave: Option<OwnedFd>,
+    slave_path: PathBuf,
+    text: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Console {
+    fn new() -> Console {
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty writes two fds into the given ints; the other arguments may be null.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: openpty just returned these two fds, owned by nobody else.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let slave_path = fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&text);
+        std::thread::spawn(move || {
+            let mut f = fs::File::from(master);
+            let mut buf = [0u8; 4096];
+            // EIO once no slave is open any more: the end.
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Console { slave: Some(slave), slave_path, text }
+    }
+
+    /// Everything seen so far, without the terminal's carriage returns.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.text.lock().unwrap()).replace('\r', "")
+    }
+
+    /// Waits until `line` was printed as a whole line.
+    fn wait_line(&self, line: &str) {
+        wait_for(&format!("console line {line:?}"), CYCLE, || {
+            self.lines().iter().any(|l| l == line)
+        });
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_string).collect()
+    }
+
+    /// Asserts that `expected` appear as lines in this order (other lines may come between).
+    fn assert_sequence(&self, expected: &[&str]) {
+        let lines = self.lines();
+        let mut at = 0;
+        for want in expected {
+            match lines[at..].iter().position(|l| l == want) {
+                Some(i) => at += i + 1,
+                None => panic!("console lacks {want:?} (in order); console was:\n{}", self.text()),
+            }
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        // Lets the reader thread see EIO and end.
+        self.slave.take();
+    }
+}
+
+/// One namespace to boot in: `etc` goes over /etc/runit, `out` collects what scripts report,
+/// `bin` holds the tools the stage scripts use.
+struct Machine {
+    dir: TempDir,
+    console: Option<Console>,
+}
+
+impl Machine {
+    fn new(tag: &str) -> Machine {
+        let dir = TempDir::new(tag);
+        for d in ["etc", "out", "up/runit", "work", "service"] {
+            fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        link_tools(&dir.join("bin"));
+        // Syncing the host's disks at every halt would only slow the tests down.
+        fs::write(dir.join("etc/nosync"), "").unwrap();
+        Machine { dir, console: Some(Console::new()) }
+    }
+
+    /// Without a console: /dev in the namespace is a tmpfs holding only null.
+    fn without_console(tag: &str) -> Machine {
+        let mut m = Machine::new(tag);
+        m.console = None;
+        m
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Writes an executable /etc/runit/<name>; `$T` in `body` is the machine's directory and
+    /// `$PATH` starts with its tools.
+    fn stage(&self, name: &str, body: &str) {
+        script(&self.path(&format!("etc/{name}")), &self.sh(body));
+    }
+
+    fn sh(&self, body: &str) -> String {
+        format!(
+            "#!/bin/sh\nT={}\nPATH=$T/bin:$PATH\nexport PATH\n{body}\n",
+            self.dir.path().display()
+        )
+    }
+
+    fn console(&self) -> &Console {
+        self.console.as_ref().unwrap()
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.path(&format!("out/{name}"))
+    }
+
+    fn wait_out(&self, name: &str) {
+        let p = self.out(name);
+        wait_for(&format!("{}", p.display()), CYCLE, || p.exists());
+    }
+
+    /// Boots `runit` (or another init) as PID 1 of a new namespace.
+    fn boot_with(&self, init: &Path) -> Booted {
+        self.boot_exec(&init.display().to_string())
+    }
+
+    /// Boots with the shell command line `exec_line`, which must end in exec'ing the init.
+    fn boot_exec(&self, exec_line: &str) -> Booted {
+        let t = self.dir.path().display().to_string();
+        let mut setup = String::from("set -e\n");
+        // /etc/runit need not exist on the host: an overlay on /etc provides the mount point
+        // without touching the host's /etc.
+        setup += &format!(
+            "[ -d /etc/runit ] || mount -t overlay overlay -o lowerdir=/etc,upperdir={t}/up,workdir={t}/work /etc\n"
+        );
+        setup += &format!("mount --bind {t}/etc /etc/runit\n");
+        match &self.console {
+            Some(c) => setup += &format!("mount --bind {} /dev/console\n", c.slave_path.display()),
+            None => setup += "mount -t tmpfs tmpfs /dev\nmknod -m 666 /dev/null c 1 3\n",
+        }
+        setup += &format!("exec {exec_line}\n");
+        let log = fs::File::create(self.out("stderr")).unwrap();
+        let child = Command::new("unshare")
+            .args([
+                "--pid",
+                "--mount",
+                "--fork",
+                "--kill-child",
+                "--mount-proc",
+                "sh",
+                "-c",
+                &setup,
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Booted { unshare: Reaper(child) }
+    }
+
+    fn boot(&self) -> Booted {
+        self.boot_with(&bin("runit"))
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(self.out("stderr")).unwrap_or_default()
+    }
+
+    fn mode(&self, rel: &str) -> u32 {
+        fs::metadata(self.path(rel)).unwrap().permissions().mode() & 0o7777
+    }
+}
+
+/// A running namespace.
+struct Booted {
+    unshare: Reaper,
+}
+
+impl Booted {
+    /// The host pid of the namespace's init (unshare's only child).
+    fn init_pid(&self) -> i32 {
+        let u = self.unshare.0.id();
+        let mut pid = 0;
+        wait_for("the namespace's init", CYCLE, || {
+            let c = fs::read_to_string(format!("/proc/{u}/task/{u}/children")).unwrap_or_default();
+            pid = c.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            pid != 0 && comm(pid) == "runit"
+        });
+        pid
+    }
+
+    fn signal(&self, sig: i32) {
+        let pid = self.init_pid();
+        // SAFETY: kill has no memory arguments.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    }
+
+    /// Waits for the namespace to end.
+    fn wait_end(&mut self) -> ExitStatus {
+        let mut status = None;
+        wait_for("the namespace to end", CYCLE, || {
+            status = self.unshare.0.try_wait().unwrap();
+            status.is_some()
+        });
+        status.unwrap()
+    }
+}
+
+fn comm(pid: i32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+}
+
+/// The supervision tools the stage-2 scripts run: each of ours once it is a real program,
+/// Debian's C one until then (RUNIT_TEST_TOOLS=c or =ours forces one side for all).
+fn link_tools(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let forced = std::env::var("RUNIT_TEST_TOOLS").ok();
+    for tool in ["runsvdir", "runsv", "sv", "svlogd", "chpst"] {
+        let ours = match forced.as_deref() {
+            Some("c") => false,
+            Some("ours") => true,
+            _ => !placeholder(tool),
+        };
+        let target =
+            if ours { bin(tool) } else { util::peers_dir().join("runit/usr/bin").join(tool) };
+        symlink(target, dir.join(tool)).unwrap();
+    }
+    symlink(bin("runit-init"), dir.join("runit-init")).unwrap();
+}
+
+/// Whether our `tool` is still the "not implemented yet" placeholder.
+fn placeholder(tool: &str) -> bool {
+    let out = Command::new(bin(tool)).stdin(Stdio::null()).output().unwrap();
+    String::from_utf8_lossy(&out.stderr).contains("not implemented yet")
+}
+
+/// Root, and the C tools when ours are not there yet.
+fn can_boot(what: &str) -> bool {
+    if !util::root_or_skip(what) {
+        return false;
+    }
+    util::peer("runit", "usr/bin/runsvdir").is_some()
+}
+
+const HALTED: i32 = libc::SIGINT;
+const REBOOTED: i32 = libc::SIGHUP;
+
+#[test]
+fn refuses_to_run_unless_pid_1() {
+    let (code, _, err) = util::run(&bin("runit"), &[], Path::new("/"));
+    assert_eq!(code, 111);
+    assert_eq!(err, "- runit: fatal: must be run as process no 1.\n");
+}
+
+#[test]
+fn runit_init_usage() {
+    let (code, _, err) = util::run(&bin("runit-init"), &["5"], Path::new("/"));
+    // runit-init(8): 111 on error, 0 in all other cases, the usage included (as C).
+    assert_eq!(code, 0);
+    assert!(err.starts_with("usage: ") && err.ends_with(" 0|6\n"), "{err}");
+}
+
+/// The whole life: stage 1 on the console, stage 2 crashing once and restarted, runsvdir with
+/// two services (one logging through svlogd), `runit-init 0` from a service, stage 3 stopping
+/// the services, halt.
+#[test]
+fn full_cycle_with_services() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("cycle");
+    fs::remove_file(m.path("etc/nosync")).unwrap();
+    m.stage(
+        "1",
+        "echo stage 1 runs\nif ( : </dev/tty ) 2>/dev/null; then touch $T/out/ctty; fi\n[ -t 0 ] && touch $T/out/stdin-tty\nexit 0",
+    );
+    m.stage(
+        "2",
+        "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
+         grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
+         exec runsvdir -P $T/service 'log: ..............................................'",
+    );
+    m.stage(
+        "3",
+        "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
+    );
+    let a = m.path("service/a");
+    script(&a.join("run"), "#!/bin/sh\necho hello from a\nexec sleep 1000\n");
+    script(&a.join("finish"), &m.sh("touch $T/out/a-finished"));
+    script(&a.join("log/run"), "#!/bin/sh\nexec svlogd ./main\n");
+    fs::create_dir_all(a.join("log/main")).unwrap();
+    let b = m.path("service/b");
+    script(
+        &b.join("run"),
+        &m.sh(
+            "until grep -q 'hello from a' $T/service/a/log/main/current 2>/dev/null; do sleep 0.05; done\n\
+             runit-init 0 && touch $T/out/asked\nexec sleep 1000",
+        ),
+    );
+    let mut booted = m.boot();
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: power off...");
+    assert_eq!(status.signal(), Some(HALTED), "{status:?}\n{}", console.text());
+    console.assert_sequence(&[
+        "- runit: enter stage: /etc/runit/1",
+        "stage 1 runs",
+        "- runit: leave stage: /etc/runit/1",
+        "- runit: enter stage: /etc/runit/2",
+        "- runit: warning: child crashed: /etc/runit/2",
+        "- runit: warning: killing all processes in stage 2...",
+        "- runit: warning: restarting.",
+        "- runit: enter stage: /etc/runit/2",
+        "- runit: leave stage: /etc/runit/2",
+        "- runit: enter stage: /etc/runit/3",
+        "stage 3 runs",
+        "- runit: leave stage: /etc/runit/3",
+        "- runit: sending KILL signal to all processes...",
+        "- runit: power off...",
+    ]);
+    assert!(m.out("ctty").exists(), "stage 1 had no controlling terminal");
+    assert!(m.out("stdin-tty").exists(), "stage 1's stdin is not the console");
+    assert!(m.out("asked").exists(), "runit-init 0 failed");
+    // Children start with no signal blocked, and none of those PID 1 handles (nor the PIPE
+    // Rust ignores) ignored: 2.1.2 leaked CONT as ignored. (The test harness may pass on other
+    // ignored signals, which PID 1 leaves alone as C runit does.)
+    let signals = fs::read_to_string(m.out("signals")).unwrap();
+    let mask = |name: &str| {
+        let line = signals.lines().find(|l| l.starts_with(name)).unwrap();
+        u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    assert_eq!(mask("SigBlk:"), 0, "{signals}");
+    for sig in
+        [libc::SIGCHLD, libc::SIGCONT, libc::SIGINT, libc::SIGTERM, libc::SIGPWR, libc::SIGPIPE]
+    {
+        assert_eq!(mask("SigIgn:") & (1 << (sig - 1)), 0, "signal {sig} ignored: {signals}");
+    }
+    assert!(m.out("a-finished").exists(), "stage 3 did not stop service a through runsv");
+    let sv = fs::read_to_string(m.out("sv")).unwrap();
+    assert!(sv.contains("sv exit 0"), "{sv}");
+    assert_eq!(sv.matches("ok: ").count(), 2, "{sv}");
+    let current = a.join("log/main/current");
+    assert!(fs::read_to_string(&current).unwrap().contains("hello from a"));
+    // svlogd marks a log it closed cleanly (at the end of its input) executable by the owner.
+    let mode = fs::metadata(&current).unwrap().permissions().mode();
+    assert_eq!(mode & 0o100, 0o100, "svlogd did not finish its log: {mode:o}");
+    assert_eq!(m.mode("etc/stopit"), 0, "runit leaves stopit disarmed");
+    let reboot = m.path("etc/reboot");
+    assert!(!reboot.exists() || m.mode("etc/reboot") & 0o100 == 0, "runit-init 0 armed reboot");
+}
+
+#[test]
+fn ctrl_alt_del_runs_the_script_then_reboots() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("cad");
+    m.stage("1", "exit 0");
+    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
+    m.stage(
+        "ctrlaltdel",
+        "echo ctrlaltdel runs\ncd /etc/runit && touch stopit reboot && chmod 100 stopit reboot",
+    );
+    m.stage("3", "touch $T/out/stage3");
+    let mut booted = m.boot();
+    m.wait_out("stage2");
+    booted.signal(libc::SIGINT);
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: system reboot.");
+    assert_eq!(status.signal(), Some(REBOOTED), "{status:?}\n{}", console.text());
+    console.assert_sequence(&[
+        "- runit: ctrl-alt-del request...",
+        "- runit: enter stage: /etc/runit/ctrlaltdel",
+        "ctrlaltdel runs",
+        "- runit: leave stage: /etc/runit/ctrlaltdel",
+        "- runit: leave stage: /etc/runit/2",
+        "- runit: enter stage: /etc/runit/3",
+        "- runit: leave stage: /etc/runit/3",
+        "- runit: sending KILL signal to all processes...",
+        "- runit: system reboot.",
+    ]);
+    assert!(m.out("stage3").exists());
+}
+
+#[test]
+fn runit_init_6_reboots() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("init6");
+    m.stage("1", "exit 0");
+    m.stage("2", "runit-init 6 || echo runit-init failed\nexec sleep 1000");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot();
+    let status = booted.wait_end();
+    m.console().wait_line("- runit: system reboot.");
+    assert_eq!(status.signal(), Some(REBOOTED), "{status:?}\n{}", m.console().text());
+    assert_eq!(m.mode("etc/reboot"), 0o100);
+    assert_eq!(m.mode("etc/stopit"), 0);
+}
+
+/// Stray SIGCONTs and ctrl-alt-del without a script do nothing; signals outside stage 2 are
+/// refused with C runit's warning.
+#[test]
+fn signals_without_stopit_do_nothing() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("stray");
+    m.stage("1", "touch $T/out/stage1\nwhile [ ! -e $T/out/go ]; do sleep 0.05; done");
+    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot();
+    m.wait_out("stage1");
+    booted.signal(libc::SIGCONT);
+    m.console().wait_line("- runit: warning: signals only work in stage 2.");
+    fs::write(m.out("go"), "").unwrap();
+    m.wait_out("stage2");
+    booted.signal(libc::SIGCONT);
+    booted.signal(libc::SIGINT);
+    // Now arm stopit: the next CONT shuts down, proving the earlier ones were seen and ignored.
+    script(&m.path("etc/stopit"), "");
+    booted.signal(libc::SIGCONT);
+    let status = booted.wait_end();
+    m.console().wait_line("- runit: power off...");
+    assert_eq!(status.signal(), Some(HALTED));
+    let text = m.console().text();
+    assert_eq!(text.matches("leave stage: /etc/runit/2").count(), 1, "{text}");
+    assert!(!text.contains("ctrl-alt-del request"), "{text}");
+}
+
+#[test]
+fn orphans_are_reaped() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("orphans");
+    m.stage("1", "exit 0");
+    // Each subshell exits at once, so its sleep is reparented to PID 1, which must reap it.
+    m.stage(
+        "2",
+        "for i in 1 2 3 4 5; do ( sleep 1 & ) ; done\ntouch $T/out/stage2\nexec sleep 1000",
+    );
+    m.stage("3", "exit 0");
+    let mut booted = m.boot();
+    m.wait_out("stage2");
+    let init = booted.init_pid();
+    let children = || {
+        let c =
+            fs::read_to_string(format!("/proc/{init}/task/{init}/children")).unwrap_or_default();
+        c.split_whitespace().map(|p| p.parse::<i32>().unwrap()).collect::<Vec<_>>()
+    };
+    wait_for("the orphans under PID 1", CYCLE, || children().len() == 6);
+    wait_for("the orphans reaped", CYCLE, || children().len() == 1);
+    let zombies: Vec<_> = children().into_iter().filter(|p| state(*p) == 'Z').collect();
+    assert!(zombies.is_empty(), "zombies under PID 1: {zombies:?}");
+    script(&m.path("etc/stopit"), "");
+    booted.signal(libc::SIGCONT);
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+}
+
+fn state(pid: i32) -> char {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')').next().and_then(|s| s.trim().chars().next()).unwrap_or('?')
+}
+
+fn ctxt_switches(pid: i32) -> (u64, u64) {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (field("voluntary_ctxt_switches"), field("nonvoluntary_ctxt_switches"))
+}
+
+/// C runit wakes up every 14 seconds; ours sleeps until something happens.
+#[test]
+fn idle_pid_1_never_wakes_up() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("idle");
+    m.stage("1", "exit 0");
+    m.stage("2", "touch $T/out/stage2\nexec sleep 100000");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot();
+    m.wait_out("stage2");
+    let init = booted.init_pid();
+    let wchan = || fs::read_to_string(format!("/proc/{init}/wchan")).unwrap_or_default();
+    wait_for("PID 1 asleep in its event wait", CYCLE, || wchan().contains("epoll"));
+    let before = ctxt_switches(init);
+    // The observation window itself, not a wait for a state.
+    std::thread::sleep(Duration::from_secs(20));
+    let after = ctxt_switches(init);
+    assert_eq!(before, after, "PID 1 woke up while idle (voluntary, involuntary switches)");
+    assert!(wchan().contains("epoll"));
+    script(&m.path("etc/stopit"), "");
+    booted.signal(libc::SIGCONT);
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+}
+
+/// A stage that is missing or not executable is reported and counts as done, as in C runit.
+#[test]
+fn missing_stage_scripts() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("missing");
+    fs::write(m.path("etc/1"), "#!/bin/sh\nexit 0\n").unwrap();
+    fs::set_permissions(m.path("etc/1"), fs::Permissions::from_mode(0o644)).unwrap();
+    let mut booted = m.boot();
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: power off...");
+    assert_eq!(status.signal(), Some(HALTED));
+    console.assert_sequence(&[
+        "- runit: enter stage: /etc/runit/1",
+        "- runit: warning: unable to start child: /etc/runit/1: access denied",
+        "- runit: leave stage: /etc/runit/1",
+        "- runit: enter stage: /etc/runit/2",
+        "- runit: warning: unable to start child: /etc/runit/2: file does not exist",
+        "- runit: leave stage: /etc/runit/2",
+        "- runit: enter stage: /etc/runit/3",
+        "- runit: warning: unable to start child: /etc/runit/3: file does not exist",
+        "- runit: leave stage: /etc/runit/3",
+        "- runit: power off...",
+    ]);
+}
+
+#[test]
+fn stage_1_exit_100_skips_stage_2() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("skip");
+    m.stage("1", "exit 100");
+    m.stage("2", "touch $T/out/stage2");
+    m.stage("3", "touch $T/out/stage3");
+    let mut booted = m.boot();
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    m.console().wait_line("- runit: power off...");
+    m.console().assert_sequence(&[
+        "- runit: warning: child failed: /etc/runit/1",
+        "- runit: leave stage: /etc/runit/1",
+        "- runit: warning: skipping stage 2...",
+        "- runit: enter stage: /etc/runit/3",
+    ]);
+    assert!(!m.out("stage2").exists());
+    assert!(m.out("stage3").exists());
+}
+
+/// No /dev/console at all (a bare container): messages go to the inherited stderr.
+#[test]
+fn boots_without_a_console() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::without_console("nocons");
+    m.stage("1", "echo stage 1 runs");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot();
+    assert_eq!(booted.wait_end().signal(), Some(HALTED), "{}", m.stderr());
+    let err = m.stderr();
+    for want in [
+        "- runit: warning: unable to open /dev/console: file does not exist\n",
+        "stage 1 runs\n",
+        "- runit: leave stage: /etc/runit/3\n",
+        "- runit: power off...\n",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+/// `docker stop` sends SIGTERM to a container's init; a stage 2 that ignores TERM gets KILL.
+#[test]
+fn sigterm_in_a_container_shuts_down() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("term");
+    m.stage("1", "exit 0");
+    m.stage("2", "trap '' TERM\ntouch $T/out/stage2\nexec sleep 1000");
+    m.stage("3", "touch $T/out/stage3");
+    let mut booted = m.boot();
+    m.wait_out("stage2");
+    booted.signal(libc::SIGTERM);
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    m.console().wait_line("- runit: power off...");
+    m.console().assert_sequence(&[
+        "- runit: shutdown request (SIGTERM)...",
+        "- runit: warning: stage 2 not terminated, sending sigkill...",
+        "- runit: leave stage: /etc/runit/2",
+        "- runit: enter stage: /etc/runit/3",
+    ]);
+    assert!(m.out("stage3").exists());
+}
+
+/// LXC halts a container with SIGPWR; it needs no stopit, and beats an executable reboot.
+#[test]
+fn sigpwr_powers_off() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("pwr");
+    m.stage("1", "exit 0");
+    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
+    m.stage("3", "exit 0");
+    script(&m.path("etc/reboot"), "");
+    let mut booted = m.boot();
+    m.wait_out("stage2");
+    booted.signal(libc::SIGPWR);
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    m.console().wait_line("- runit: power off...");
+    m.console().assert_sequence(&[
+        "- runit: shutdown request (SIGPWR)...",
+        "- runit: leave stage: /etc/runit/3",
+    ]);
+}
+
+/// runit-init started as PID 1 becomes runit.
+#[test]
+fn runit_init_as_pid_1_execs_runit() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("asinit");
+    let sbin = m.path("sbin");
+    fs::create_dir_all(&sbin).unwrap();
+    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
+    fs::copy(bin("runit"), sbin.join("runit")).unwrap();
+    m.stage("1", "tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot_with(&sbin.join("init"));
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    let cmdline = fs::read_to_string(m.out("cmdline")).unwrap();
+    assert_eq!(cmdline.trim(), sbin.join("runit").display().to_string());
+}
+
+/// The same boot under Debian's C runit prints the same stage transcript.
+#[test]
+fn same_transcript_as_c_runit() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let Some(c_runit) = util::peer("runit", "sbin/runit") else { return };
+    let transcript = |init: &Path, tag: &str| {
+        let m = Machine::new(tag);
+        m.stage("1", "echo one");
+        m.stage("2", "echo two; exit 3");
+        m.stage("3", "echo three");
+        let mut booted = m.boot_with(init);
+        assert_eq!(booted.wait_end().signal(), Some(HALTED));
+        m.console().wait_line("- runit: power off...");
+        let text = m.console().text();
+        // The first line names the version.
+        text.lines().filter(|l| !l.ends_with(": booting.")).collect::<Vec<_>>().join("\n")
+    };
+    let ours = transcript(&bin("runit"), "tr-ours");
+    let theirs = transcript(&c_runit, "tr-c");
+    assert_eq!(ours, theirs);
+}
+
+/// Docker's default leaves out CAP_SYS_BOOT: the kernel refuses the halt, and a container's
+/// PID 1 ends by exiting instead.
+#[test]
+fn container_without_cap_sys_boot_exits() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    let m = Machine::new("nocap");
+    m.stage("1", "exit 0");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let runit = bin("runit");
+    let mut booted = m.boot_exec(&format!("setpriv --bounding-set -sys_boot {}", runit.display()));
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: exit.");
+    assert_eq!(status.code(), Some(0), "{status:?}\n{}", console.text());
+    console.assert_sequence(&[
+        "- runit: power off...",
+        "- runit: warning: unable to power off: permission denied",
+        "- runit: system halt.",
+        "- runit: warning: unable to halt: permission denied",
+        "- runit: exit.",
+    ]);
+}
+
+/// Without runit next to it or in /sbin, runit-init runs runit's code itself: exiting would
+/// panic the kernel.
+#[test]
+fn runit_init_as_pid_1_without_runit_runs_it_itself() {
+    if !can_boot("booting runit in a PID namespace") {
+        return;
+    }
+    if Path::new("/sbin/runit").exists() {
+        eprintln!("skipped: /sbin/runit exists on this host");
+        return;
+    }
+    let m = Machine::new("alone");
+    let sbin = m.path("sbin");
+    fs::create_dir_all(&sbin).unwrap();
+    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
+    m.stage("1", "exit 0");
+    m.stage("2", "exit 0");
+    m.stage("3", "exit 0");
+    let mut booted = m.boot_with(&sbin.join("init"));
+    assert_eq!(booted.wait_end().signal(), Some(HALTED));
+    m.console().wait_line("- runit: power off...");
+    m.console().assert_sequence(&[
+        "- runit: enter stage: /etc/runit/1",
+        "- runit: leave stage: /etc/runit/3",
+    ]);
+}
+
+/// Without the rights to change /etc/runit, `init 0` fails with runit-init's 111 and signals
+/// nobody.
+#[test]
+fn runit_init_0_without_rights_fails() {
+    if !util::root_or_skip("running runit-init as nobody") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin("runit-init"))
+        .arg("0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(111), "{err}");
+    assert!(err.starts_with("init: fatal: unable to create /etc/runit/stopit: "), "{err}");
+}
+
+#[test]
+fn version_and_help() {
+    for prog in ["runit", "runit-init"] {
+        let (code, out, _) = util::run(&bin(prog), &["--version"], Path::new("/"));
+        assert_eq!(code, 0);
+        assert!(out.starts_with(&format!("{prog} (runit-rs) ")), "{out}");
+        let (code, out, _) = util::run(&bin(prog), &["--help"], Path::new("/"));
+        assert_eq!(code, 0);
+        assert!(out.starts_with("usage: "), "{out}");
+    }
+}

@@ -1,7 +1,118 @@
-//! `runit-init`: not written yet.
+//! `runit-init` (installed as `init`): started by the kernel it becomes runit; started later,
+//! `init 0` and `init 6` ask the running runit to halt or reboot (Linux, the BSDs, illumos).
 
-/// Placeholder until the program exists: says so and fails, never pretends to work.
+use std::ffi::OsString;
+use std::fs::{OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::init::files::{REBOOT, STOPIT};
+use crate::init::say::errstr;
+
+/// Where C runit-init finds runit.
+const RUNIT: &str = "/sbin/runit";
+
 pub fn main() -> i32 {
-    eprintln!("runit-init: fatal: not implemented yet");
-    111
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if std::process::id() == 1 {
+        return become_runit(args.first().map(Path::new));
+    }
+    let prog = args.first().map(|a| a.to_string_lossy().into_owned());
+    let prog = prog.unwrap_or_else(|| "init".to_string());
+    let result = match args.get(1).map(|a| a.as_bytes()) {
+        Some(b"0") => halt(),
+        Some(b"6") => reboot(),
+        Some(b"--help") => {
+            let _ = writeln!(io::stdout(), "usage: {prog} 0|6");
+            return 0;
+        }
+        Some(b"--version") => {
+            let _ = writeln!(io::stdout(), "runit-init (runit-rs) {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
+        // runit-init(8): 111 on error, 0 in all other cases; C exits 0 after the usage too.
+        _ => {
+            let _ = writeln!(io::stderr(), "usage: {prog} 0|6");
+            return 0;
+        }
+    };
+    match result {
+        Ok(()) => 0,
+        Err(msg) => {
+            let _ = writeln!(io::stderr(), "init: fatal: {msg}");
+            111
+        }
+    }
+}
+
+/// Started by the kernel (init=, or rdinit= from an initramfs): replace ourselves with runit,
+/// next to us first (argv[0] is the path the kernel ran; /proc may not be mounted yet), then
+/// in /sbin. If neither can be run, this binary carries runit itself: run it here rather than
+/// exit, which would panic the kernel.
+fn become_runit(argv0: Option<&Path>) -> i32 {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = argv0.filter(|p| p.as_os_str().as_bytes().contains(&b'/')) {
+        if let Some(parent) = dir.parent() {
+            candidates.push(parent.join("runit"));
+        }
+    }
+    if !candidates.iter().any(|c| c == Path::new(RUNIT)) {
+        candidates.push(PathBuf::from(RUNIT));
+    }
+    for c in candidates.iter().filter(|c| c.exists()) {
+        let err = Command::new(c).exec();
+        let _ = writeln!(
+            io::stderr(),
+            "init: warning: unable to start {}: {}",
+            c.display(),
+            errstr(&err)
+        );
+    }
+    crate::init::run()
+}
+
+/// `init 0`: reboot off, stopit on (armed last, so a failure leaves nothing armed), CONT to 1.
+fn halt() -> Result<(), String> {
+    match std::fs::set_permissions(REBOOT, Permissions::from_mode(0o000)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(failed("chmod", REBOOT, &e)),
+        _ => {}
+    }
+    arm(STOPIT)?;
+    signal_runit()
+}
+
+/// `init 6`: reboot on, stopit on, CONT to 1.
+fn reboot() -> Result<(), String> {
+    arm(REBOOT)?;
+    arm(STOPIT)?;
+    signal_runit()
+}
+
+/// Creates (or truncates) `path` and gives it mode 0100, as runit-init(8) says.
+fn arm(path: &str) -> Result<(), String> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| failed("create", path, &e))?;
+    std::fs::set_permissions(path, Permissions::from_mode(0o100))
+        .map_err(|e| failed("chmod", path, &e))
+}
+
+fn signal_runit() -> Result<(), String> {
+    kill(Pid::from_raw(1), Signal::SIGCONT)
+        .map_err(|e| format!("unable to signal process 1: {}", e.desc()))
+}
+
+fn failed(what: &str, path: &str, e: &io::Error) -> String {
+    format!("unable to {what} {path}: {}", errstr(e))
 }

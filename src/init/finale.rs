@@ -1,0 +1,73 @@
+//! After stage 3: kill what is left, then a forked child syncs and asks the kernel to reboot,
+//! halt or power off (all OSes that let runit be PID 1). On Linux a halt ends the calling
+//! process, and in a PID namespace it ends the namespace's init: the child takes that call so
+//! PID 1 itself never dies by it.
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{fork, ForkResult, Pid};
+
+use super::files;
+use super::say;
+use crate::platform::{self, How};
+
+/// What stage 3 ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finale {
+    /// runit's rule: reboot if /etc/runit/reboot is owner-executable, halt otherwise.
+    ByFile,
+    /// A shutdown signal asked for this.
+    Exactly(How),
+}
+
+/// Resolves the finale; a halt powers off where the OS can, as C runit does.
+pub fn choose(finale: Finale) -> How {
+    match finale {
+        Finale::ByFile if files::owner_exec(files::REBOOT) => How::Reboot,
+        Finale::ByFile => How::PowerOff,
+        Finale::Exactly(how) => how,
+    }
+}
+
+/// Sends KILL to every process but PID 1.
+pub fn kill_all() {
+    say::info(&["sending KILL signal to all processes..."]);
+    let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+}
+
+/// Forks the child that halts the machine; returns its pid.
+pub fn start(how: How) -> std::io::Result<Pid> {
+    // SAFETY: PID 1 is single-threaded, so the child may run any code; it only ends in _exit.
+    match unsafe { fork() }? {
+        ForkResult::Parent { child } => Ok(child),
+        ForkResult::Child => halt_now(how),
+    }
+}
+
+/// In the child: the messages and calls of C runit, in its order. Only returns by _exit, when
+/// the kernel refused (no CAP_SYS_BOOT in a container).
+fn halt_now(how: How) -> ! {
+    let order: &[(How, &str)] = match how {
+        How::Reboot => &[(How::Reboot, "system reboot.")],
+        How::PowerOff => &[(How::PowerOff, "power off..."), (How::Halt, "system halt.")],
+        How::Halt => &[(How::Halt, "system halt.")],
+    };
+    for (step, text) in order {
+        say::info(&[text]);
+        if !files::exists(files::NOSYNC) {
+            nix::unistd::sync();
+        }
+        if let Err(e) = platform::reboot(*step) {
+            say::warn_err(&["unable to ", verb(*step), ": "], &e);
+        }
+    }
+    // SAFETY: _exit ends the forked child without running the parent's destructors.
+    unsafe { libc::_exit(111) }
+}
+
+fn verb(how: How) -> &'static str {
+    match how {
+        How::Reboot => "reboot",
+        How::Halt => "halt",
+        How::PowerOff => "power off",
+    }
+}

@@ -1,0 +1,404 @@
+//! The PID-1 loop: one phase at a time (a stage runs, a pause, stage 2 being stopped, the
+//! end), driven by child exits, signals and deadlines from the platform's event wait. It sleeps
+//! without a timeout whenever no deadline is pending, so an idle PID 1 never wakes up (all OSes).
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::kill;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::finale::{self, Finale};
+use super::spawn::{self, Tty};
+use super::stage::{self, Ended, Next, Stage};
+use super::{files, say};
+use crate::platform::{self, Event, How, Native, Platform, ShutdownSignal, Signal};
+
+/// C runit's pause before running a crashed stage 2 again, or retrying a failed fork.
+const PAUSE: Duration = Duration::from_secs(5);
+/// How long stage 2 may take to exit after TERM before it gets KILL (C: five one-second polls),
+/// and after KILL before stage 3 starts anyway (C would wait forever).
+const GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// A stage script runs.
+    Running { stage: Stage, pid: Pid },
+    /// The stage starts at `until`: after stage 2 crashed (`restart`), or after a failed fork.
+    Pause { stage: Stage, until: Instant, restart: bool },
+    /// Stage 2 got TERM (then KILL) for a shutdown; stage 3 follows once it is gone.
+    Stopping { pid: Pid, until: Instant, killed: bool },
+    /// Stage 3 is over; `halter` asks the kernel to halt, or the fork is retried at `retry`.
+    Final { halter: Option<Pid>, retry: Option<Instant> },
+}
+
+struct Init<P: Platform> {
+    plat: P,
+    /// The signals PID 1 took over; children get them back at their defaults.
+    signals: Vec<Signal>,
+    phase: Phase,
+    /// /etc/runit/ctrlaltdel while it runs.
+    cad: Option<Pid>,
+    finale: Finale,
+    /// A shutdown signal that came during stage 1: stage 2 is skipped.
+    pending: Option<How>,
+    /// Set when PID 1 should end (only in a container whose kernel refused to halt).
+    exit: Option<i32>,
+}
+
+/// Runs the system; returns only in a container that cannot be halted by the kernel.
+pub fn run() -> i32 {
+    // Our own session, away from whatever started us (the kernel, runit-init, a test).
+    let _ = nix::unistd::setsid();
+    spawn::attach_stdio();
+    let signals = signal_set();
+    let Some(plat) = event_loop(&signals) else { return 111 };
+    // Ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. A child PID namespace
+    // answers EINVAL and a container without CAP_SYS_BOOT EPERM: there is no keyboard to route
+    // there, so the answer is ignored, as C runit ignores it.
+    let _ = platform::set_ctrl_alt_del(true);
+    say::info(&["runit-rs ", env!("CARGO_PKG_VERSION"), ": booting."]);
+    let mut init = Init {
+        plat,
+        signals,
+        phase: Phase::Final { halter: None, retry: None },
+        cad: None,
+        finale: Finale::ByFile,
+        pending: None,
+        exit: None,
+    };
+    init.start(Stage::One);
+    init.main_loop()
+}
+
+/// SIGCHLD to reap, SIGCONT and SIGINT as runit(8) says, and the OS's shutdown signals.
+fn signal_set() -> Vec<Signal> {
+    let mut set = vec![Signal::SIGCHLD, Signal::SIGCONT, Signal::SIGINT];
+    for s in platform::shutdown_signals() {
+        if !set.contains(&s.signal) {
+            set.push(s.signal);
+        }
+    }
+    set
+}
+
+/// Sets up the event wait, retrying on a shortage as C runit retries its self-pipe; gives up
+/// only where the OS backend cannot do it at all.
+fn event_loop(signals: &[Signal]) -> Option<Native> {
+    loop {
+        match Native::new(signals) {
+            Ok(p) => return Some(p),
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                say::warn_err(&["unable to wait for events: "], &e);
+                return None;
+            }
+            Err(e) => {
+                say::warn_err(&["unable to set up the event wait, pausing: "], &e);
+                nix::unistd::sleep(5);
+            }
+        }
+    }
+}
+
+impl<P: Platform> Init<P> {
+    fn main_loop(&mut self) -> i32 {
+        loop {
+            let event = self.plat.wait(self.deadline());
+            // Reap first, on every wakeup: SIGCHLDs coalesce, and a stage that ended decides
+            // what a signal arriving with its exit means.
+            self.reap();
+            match event {
+                Ok(Event::Signal(sig)) => self.on_signal(sig),
+                Ok(Event::Timeout) => self.on_deadline(),
+                Ok(Event::Readable(_) | Event::Gone(_) | Event::DirChanged(_)) => {}
+                Err(e) => {
+                    // Not expected from a working kernel; pause rather than spin, as C does.
+                    say::warn_err(&["unable to wait for events, pausing: "], &e);
+                    nix::unistd::sleep(5);
+                }
+            }
+            if let Some(code) = self.exit {
+                say::info(&["exit."]);
+                return code;
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Pause { until, .. } | Phase::Stopping { until, .. } => Some(until),
+            Phase::Final { retry, .. } => retry,
+            Phase::Running { .. } => None,
+        }
+    }
+
+    /// Collects every child that ended: stages, ctrl-alt-del, the halter and orphans alike.
+    fn reap(&mut self) {
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => self.on_exit(pid, Ended::Exit(code)),
+                Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                    self.on_exit(pid, Ended::Crash(sig as i32))
+                }
+                Ok(WaitStatus::StillAlive) => return,
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                // ECHILD: no children at all.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn on_exit(&mut self, pid: Pid, ended: Ended) {
+        if self.cad == Some(pid) {
+            self.cad = None;
+            if let Ended::Crash(_) = ended {
+                say::warn(&["child crashed: ", files::CTRLALTDEL]);
+            }
+            say::info(&["leave stage: ", files::CTRLALTDEL]);
+            if self.in_stage_two() {
+                self.on_cont();
+            }
+            return;
+        }
+        match self.phase {
+            Phase::Running { stage, pid: p } if p == pid => {
+                self.stage_ended(stage, Some(pid), ended)
+            }
+            Phase::Stopping { pid: p, .. } if p == pid => {
+                self.leave(Stage::Two);
+                self.start(Stage::Three);
+            }
+            Phase::Final { halter: Some(p), .. } if p == pid => self.halter_ended(),
+            // An orphan (or a stage 2 given up on): reaping it was all there was to do.
+            Phase::Running { .. } | Phase::Stopping { .. } | Phase::Final { .. } => {}
+            Phase::Pause { .. } => {}
+        }
+    }
+
+    fn stage_ended(&mut self, stage: Stage, pid: Option<Pid>, ended: Ended) {
+        if let Some(text) = stage::complaint(ended) {
+            say::warn(&[text, stage.path()]);
+        }
+        match (stage::next(stage, ended), stage) {
+            (Next::SkipStage2, _) => {
+                self.leave(stage);
+                self.take_pending();
+                say::warn(&["skipping stage 2..."]);
+                self.start(Stage::Three);
+            }
+            (Next::RestartStage2, _) => {
+                say::warn(&["killing all processes in stage 2..."]);
+                if let Some(pid) = pid {
+                    // Stage 2 leads its own session and process group.
+                    let _ = kill(Pid::from_raw(-pid.as_raw()), Signal::SIGKILL);
+                }
+                let until = Instant::now() + PAUSE;
+                self.phase = Phase::Pause { stage: Stage::Two, until, restart: true };
+            }
+            (Next::Following, Stage::One) => {
+                self.leave(stage);
+                if self.take_pending() {
+                    say::warn(&["skipping stage 2..."]);
+                    self.start(Stage::Three);
+                } else {
+                    self.start(Stage::Two);
+                }
+            }
+            (Next::Following, Stage::Two) => {
+                self.leave(stage);
+                self.start(Stage::Three);
+            }
+            (Next::Following, Stage::Three) => {
+                self.leave(stage);
+                self.halt();
+            }
+        }
+    }
+
+    /// Turns a shutdown signal received during stage 1 into the finale; true if there was one.
+    fn take_pending(&mut self) -> bool {
+        match self.pending.take() {
+            Some(how) => {
+                self.finale = Finale::Exactly(how);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn leave(&self, stage: Stage) {
+        say::info(&["leave stage: ", stage.path()]);
+    }
+
+    fn start(&mut self, stage: Stage) {
+        let path = stage.path();
+        say::info(&["enter stage: ", path]);
+        let tty = if stage == Stage::One { Tty::Console } else { Tty::Detached };
+        match spawn::spawn(path, tty, &self.signals) {
+            Ok(pid) => self.phase = Phase::Running { stage, pid },
+            Err(e) if spawn::transient(&e) => {
+                say::warn_err(&["unable to fork for \"", path, "\" pausing: "], &e);
+                let until = Instant::now() + PAUSE;
+                self.phase = Phase::Pause { stage, until, restart: false };
+            }
+            Err(e) => {
+                // C runit's child reports the failed exec and exits 0: the stage counts as
+                // done and the next one follows.
+                say::warn_err(&["unable to start child: ", path, ": "], &e);
+                self.stage_ended(stage, None, Ended::Exit(0));
+            }
+        }
+    }
+
+    fn on_deadline(&mut self) {
+        let now = Instant::now();
+        match self.phase {
+            Phase::Pause { stage, until, restart } if now >= until => {
+                if restart {
+                    say::warn(&["restarting."]);
+                }
+                self.start(stage);
+            }
+            Phase::Stopping { pid, until, killed: false } if now >= until => {
+                say::warn(&["stage 2 not terminated, sending sigkill..."]);
+                let _ = kill(pid, Signal::SIGKILL);
+                let until = now + GRACE;
+                self.phase = Phase::Stopping { pid, until, killed: true };
+            }
+            Phase::Stopping { until, killed: true, .. } if now >= until => {
+                say::warn(&["stage 2 still there after sigkill, going on."]);
+                self.leave(Stage::Two);
+                self.start(Stage::Three);
+            }
+            Phase::Final { halter: None, retry: Some(at) } if now >= at => self.halt(),
+            // Woken early (the deadline moved): nothing is due.
+            Phase::Pause { .. } | Phase::Stopping { .. } | Phase::Final { .. } => {}
+            Phase::Running { .. } => {}
+        }
+    }
+
+    fn on_signal(&mut self, sig: Signal) {
+        match sig {
+            Signal::SIGCHLD => {}
+            Signal::SIGCONT => self.on_cont(),
+            Signal::SIGINT => self.on_ctrl_alt_del(),
+            other => {
+                let found = platform::shutdown_signals().iter().find(|s| s.signal == other);
+                if let Some(s) = found {
+                    self.on_shutdown(*s);
+                }
+            }
+        }
+    }
+
+    fn in_stage_two(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Running { stage: Stage::Two, .. } | Phase::Pause { stage: Stage::Two, .. }
+        )
+    }
+
+    /// runit(8): signals only work in stage 2. After the end there is nobody to tell.
+    fn not_now(&self) {
+        if !matches!(self.phase, Phase::Final { .. }) {
+            say::warn(&["signals only work in stage 2."]);
+        }
+    }
+
+    /// SIGCONT: shut down if /etc/runit/stopit is owner-executable.
+    fn on_cont(&mut self) {
+        if !self.in_stage_two() {
+            return self.not_now();
+        }
+        if !files::owner_exec(files::STOPIT) {
+            return;
+        }
+        files::disarm_stopit();
+        self.stop_stage_two(Finale::ByFile);
+    }
+
+    /// SIGINT: run /etc/runit/ctrlaltdel (without waiting for it here), then act as on SIGCONT.
+    fn on_ctrl_alt_del(&mut self) {
+        if !self.in_stage_two() {
+            return self.not_now();
+        }
+        if self.cad.is_some() || !files::owner_exec(files::CTRLALTDEL) {
+            return;
+        }
+        say::info(&["ctrl-alt-del request..."]);
+        say::info(&["enter stage: ", files::CTRLALTDEL]);
+        match spawn::spawn(files::CTRLALTDEL, Tty::Detached, &self.signals) {
+            Ok(pid) => self.cad = Some(pid),
+            Err(e) => {
+                say::warn_err(&["unable to start child: ", files::CTRLALTDEL, ": "], &e);
+                say::info(&["leave stage: ", files::CTRLALTDEL]);
+                self.on_cont();
+            }
+        }
+    }
+
+    /// SIGPWR, SIGTERM in a container, the BSDs' SIGUSR1/2: an orderly shutdown, no stopit
+    /// needed; during stage 1 it is kept for when stage 1 is over.
+    fn on_shutdown(&mut self, s: ShutdownSignal) {
+        if s.container_only && !platform::in_container() {
+            return;
+        }
+        match self.phase {
+            Phase::Running { stage: Stage::One, .. } | Phase::Pause { stage: Stage::One, .. } => {
+                say::info(&["shutdown request (", s.signal.as_str(), ") after stage 1..."]);
+                self.pending = Some(s.how);
+            }
+            Phase::Running { stage: Stage::Two, .. } | Phase::Pause { stage: Stage::Two, .. } => {
+                say::info(&["shutdown request (", s.signal.as_str(), ")..."]);
+                self.stop_stage_two(Finale::Exactly(s.how));
+            }
+            Phase::Running { stage: Stage::Three, .. }
+            | Phase::Pause { stage: Stage::Three, .. } => self.not_now(),
+            Phase::Stopping { .. } | Phase::Final { .. } => self.not_now(),
+        }
+    }
+
+    /// Leaves stage 2 for stage 3: TERM to stage 2 (only its leader, as C runit: runsvdir then
+    /// exits and leaves the services to stage 3), KILL after the grace time.
+    fn stop_stage_two(&mut self, finale: Finale) {
+        self.finale = finale;
+        match self.phase {
+            Phase::Running { stage: Stage::Two, pid } => {
+                let _ = kill(pid, Signal::SIGTERM);
+                let until = Instant::now() + GRACE;
+                self.phase = Phase::Stopping { pid, until, killed: false };
+            }
+            Phase::Pause { stage: Stage::Two, .. } => {
+                self.leave(Stage::Two);
+                self.start(Stage::Three);
+            }
+            Phase::Running { .. } | Phase::Pause { .. } | Phase::Stopping { .. } => {}
+            Phase::Final { .. } => {}
+        }
+    }
+
+    /// After stage 3: KILL to all, then a child halts or reboots.
+    fn halt(&mut self) {
+        finale::kill_all();
+        let how = finale::choose(self.finale);
+        match finale::start(how) {
+            Ok(pid) => self.phase = Phase::Final { halter: Some(pid), retry: None },
+            Err(e) => {
+                say::warn_err(&["unable to fork for halting, pausing: "], &e);
+                let retry = Some(Instant::now() + PAUSE);
+                self.phase = Phase::Final { halter: None, retry };
+            }
+        }
+    }
+
+    /// The kernel refused to halt (it returned to the child). On a machine PID 1 must not
+    /// exit, so it stays, reaping; in a container (no CAP_SYS_BOOT, e.g. Docker) ending PID 1
+    /// is how the container halts.
+    fn halter_ended(&mut self) {
+        self.phase = Phase::Final { halter: None, retry: None };
+        if platform::in_container() {
+            self.exit = Some(0);
+        }
+    }
+}
