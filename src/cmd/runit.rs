@@ -8,6 +8,13 @@ const USAGE: &str = "usage: runit (as process 1; see runit(8))";
 /// passed are ignored. Otherwise only answers --help and --version, and refuses to run with C
 /// runit's words and exit code.
 pub fn main() -> i32 {
+    if !crate::platform::SUPPORTS_PID1 && std::env::args_os().len() < 2 {
+        // macOS: launchd owns process 1 and cannot be replaced; say so instead of the generic
+        // "must be run as process no 1", which would suggest trying harder.
+        let os = crate::platform::OS_NAME;
+        let _ = writeln!(std::io::stderr(), "- runit: fatal: runit cannot be process 1 on {os}.");
+        return 111;
+    }
     if std::process::id() == 1 {
         return crate::init::run();
     }
