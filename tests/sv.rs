@@ -607,3 +607,17 @@ fn check_script_becoming_ready_is_noticed() {
         "ok: run: ./checked: (pid N) Ns\n"
     );
 }
+
+#[test]
+fn exit_code_counts_failures_up_to_99() {
+    let Some(csv) = c_sv() else { return };
+    let tmp = TempDir::new("sv-rc");
+    let names: Vec<String> = (0..120).map(|i| format!("./missing{i}")).collect();
+    let mut args = vec!["status"];
+    args.extend(names.iter().map(String::as_str));
+    let theirs = util::run(&csv, &args, tmp.path());
+    let ours = ours(&args, tmp.path());
+    assert_eq!(ours.0, 99);
+    assert_eq!(ours.1.lines().count(), 120);
+    assert_eq!(ours, theirs);
+}
