@@ -2,9 +2,12 @@
 //! `cmd`; the kernel-facing parts live behind `platform`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod chpst;
 pub mod cmd;
+pub mod errstr;
 pub mod platform;
 pub mod supervise;
 pub mod sv;
+pub mod svlogd;
 pub mod sys;
 pub mod tai;

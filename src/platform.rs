@@ -157,3 +157,145 @@ pub fn supports_dir_watch() -> bool {
 pub fn unsupported(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("{what} is not supported on {OS_NAME}"))
 }
+
+/// Starts writing a file's dirty pages to disk without waiting for it (Linux
+/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`); elsewhere a no-op, the kernel's own writeback
+/// does it a little later. A hint for durability that costs no latency; errors are ignored.
+pub fn start_writeback(fd: RawFd) {
+    cfg_if::cfg_if! {
+        if #[cfg(target_os = "linux")] {
+            // SAFETY: sync_file_range only reads the fd number; a bad fd just fails.
+            unsafe { libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+        } else {
+            let _ = fd;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource limits (chpst, softlimit). Which limits exist is a fact of the OS, not of the event
+// mechanism, so the table is chosen by target OS even when `runit_portable` picks the poll loop.
+
+/// A per-process resource limit, named by what it limits. An OS lacking one answers
+/// [`rlimit_supported`] `false` and `Unsupported` from get/set; chpst then warns and carries on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The data segment (RLIMIT_DATA).
+    Data,
+    /// The stack segment (RLIMIT_STACK).
+    Stack,
+    /// Memory locked into RAM (RLIMIT_MEMLOCK).
+    LockedMemory,
+    /// All mapped memory (RLIMIT_VMEM where it exists, else RLIMIT_AS).
+    AddressSpace,
+    /// Open file descriptors (RLIMIT_NOFILE).
+    OpenFiles,
+    /// Processes of the real user (RLIMIT_NPROC).
+    Processes,
+    /// Size of a written file (RLIMIT_FSIZE).
+    FileSize,
+    /// Size of a core dump (RLIMIT_CORE).
+    CoreSize,
+    /// Resident set size (RLIMIT_RSS).
+    ResidentSet,
+    /// CPU seconds, SIGXCPU beyond the soft limit (RLIMIT_CPU).
+    CpuTime,
+}
+
+/// The soft and hard value of a limit; `u64::MAX` means unlimited on every OS (whatever the
+/// OS's own RLIM_INFINITY is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RLimit {
+    pub soft: u64,
+    pub hard: u64,
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/rlimit.rs"]
+        mod rlimit_os;
+    } else if #[cfg(any(bsd, apple))] {
+        #[path = "../platform/bsd/rlimit.rs"]
+        mod rlimit_os;
+    } else if #[cfg(solarish)] {
+        #[path = "../platform/solaris/rlimit.rs"]
+        mod rlimit_os;
+    } else {
+        #[path = "../platform/portable/rlimit.rs"]
+        mod rlimit_os;
+    }
+}
+
+/// Whether this OS has limit `r`.
+pub fn rlimit_supported(r: Resource) -> bool {
+    rlimit_os::supported(r)
+}
+
+/// Reads limit `r` (getrlimit(2)).
+pub fn get_rlimit(r: Resource) -> io::Result<RLimit> {
+    let raw = rlimit_os::get(r).unwrap_or_else(|| Err(unsupported_rlimit(r)))?;
+    Ok(RLimit { soft: rlim_from_raw(raw.rlim_cur), hard: rlim_from_raw(raw.rlim_max) })
+}
+
+/// Sets limit `r` (setrlimit(2)).
+pub fn set_rlimit(r: Resource, lim: RLimit) -> io::Result<()> {
+    let raw = libc::rlimit { rlim_cur: rlim_to_raw(lim.soft), rlim_max: rlim_to_raw(lim.hard) };
+    rlimit_os::set(r, &raw).unwrap_or_else(|| Err(unsupported_rlimit(r)))
+}
+
+fn unsupported_rlimit(r: Resource) -> io::Error {
+    unsupported(&format!("the {r:?} resource limit"))
+}
+
+// rlim_t is signed on FreeBSD, unsigned elsewhere: the conversion is only useless on some OSes.
+#[allow(clippy::useless_conversion)]
+fn rlim_from_raw(v: libc::rlim_t) -> u64 {
+    if v == libc::RLIM_INFINITY {
+        u64::MAX
+    } else {
+        u64::try_from(v).unwrap_or(u64::MAX)
+    }
+}
+
+/// Values at or above the OS's RLIM_INFINITY (0x7fff... on the BSDs) mean unlimited there.
+fn rlim_to_raw(v: u64) -> libc::rlim_t {
+    match libc::rlim_t::try_from(v) {
+        Ok(raw) if raw < libc::RLIM_INFINITY => raw,
+        _ => libc::RLIM_INFINITY,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// utmp and wtmp (utmpset). Chosen by target OS and libc, like the limits.
+
+/// Why a utmp or wtmp update failed.
+#[derive(Debug)]
+pub enum UtmpError {
+    /// The line does not fit the record's line field.
+    NameTooLong,
+    /// The database file (named) could not be opened.
+    Open(&'static str, io::Error),
+    /// Reading or writing the database failed, or this system keeps no such database.
+    Io(io::Error),
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/utmp.rs"]
+        mod utmp_os;
+    } else {
+        #[path = "../platform/portable/utmp.rs"]
+        mod utmp_os;
+    }
+}
+
+/// Marks the utmp record of terminal `line` as logged out: dead process, no user, no host, the
+/// current time. `Ok(false)` when no record with a user is open on `line`.
+pub fn utmp_logout(line: &[u8]) -> Result<bool, UtmpError> {
+    utmp_os::utmp_logout(line)
+}
+
+/// Appends a logout record for terminal `line` to wtmp, creating wtmp if it is missing.
+pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
+    utmp_os::wtmp_logout(line)
+}

@@ -6,6 +6,7 @@
 mod util;
 
 mod chpst;
+mod install;
 mod runit;
 mod runsv;
 mod runsvdir;

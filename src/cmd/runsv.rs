@@ -1,7 +1,28 @@
-//! `runsv`: not written yet.
+//! `runsv`: starts and monitors one service and its optional log service (all Unix).
 
-/// Placeholder until the program exists: says so and fails, never pretends to work.
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::platform::Native;
+use crate::supervise::runsv::Runsv;
+
+/// Runs runsv; returns its exit code: 0 when told to exit, 111 on a fatal error, 100 on a
+/// usage error.
 pub fn main() -> i32 {
-    eprintln!("runsv: fatal: not implemented yet");
-    111
+    let mut args = std::env::args_os().skip(1);
+    let (Some(dir), None) = (args.next(), args.next()) else {
+        let _ = std::io::stderr().write_all(b"usage: runsv dir\n");
+        return 100;
+    };
+    let result = Runsv::<Native>::setup(&dir).and_then(|mut r| r.run());
+    match result {
+        Ok(()) => 0,
+        Err(p) => {
+            let mut line = b"runsv ".to_vec();
+            line.extend_from_slice(dir.as_bytes());
+            line.extend_from_slice(format!(": fatal: {p}\n").as_bytes());
+            let _ = std::io::stderr().write_all(&line);
+            111
+        }
+    }
 }

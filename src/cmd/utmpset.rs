@@ -1,7 +1,86 @@
-//! `utmpset`: not written yet.
+//! `utmpset [-w] line`: marks the user on terminal `line` as logged out in utmp and, with
+//! `-w`, appends a logout record to wtmp. Exit codes as C runit: 1 for usage, 111 for failure.
+//! The databases are reached through the platform layer (glibc Linux for now; elsewhere it
+//! says the OS is not supported).
 
-/// Placeholder until the program exists: says so and fails, never pretends to work.
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+
+use crate::chpst::getopt::{Getopt, Opt};
+use crate::errstr::describe;
+use crate::platform::{self, UtmpError};
+
+fn say(line: &str) {
+    // Nothing better to do when stderr itself fails.
+    let _ = io::stderr().write_all(line.as_bytes());
+}
+
+fn usage(prog: &str) -> i32 {
+    say(&format!("usage: {prog} [-w] line\n\n"));
+    1
+}
+
 pub fn main() -> i32 {
-    eprintln!("utmpset: fatal: not implemented yet");
-    111
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let prog = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = prog.rsplit('/').next().unwrap_or_default().to_string();
+    let rest = args.get(1..).unwrap_or_default();
+    let mut wtmp = false;
+    let mut g = Getopt::new(rest, "wV");
+    for o in g.by_ref() {
+        match o {
+            Opt::Flag(b'w') => wtmp = true,
+            Opt::Flag(_) => {
+                say(&format!("$Id: runit-rs {} $\n", env!("CARGO_PKG_VERSION")));
+                return usage(&prog);
+            }
+            bad => {
+                say(&format!("{}\n", bad.complaint(&base).unwrap_or_default()));
+                return usage(&prog);
+            }
+        }
+    }
+    let Some(line) = g.rest().first() else { return usage(&prog) };
+    logout(line.as_bytes(), wtmp)
+}
+
+fn logout(line: &[u8], wtmp: bool) -> i32 {
+    let shown = String::from_utf8_lossy(line);
+    match platform::utmp_logout(line) {
+        Ok(true) => {}
+        Ok(false) => {
+            say(&format!(
+                "utmpset: warning: unable to logout line {shown} in utmp: no such entry\n"
+            ));
+            return 111;
+        }
+        Err(e) => {
+            say(&format!("utmpset: fatal: {}\n", failure(&e, &shown, "utmp")));
+            return 111;
+        }
+    }
+    if !wtmp {
+        return 0;
+    }
+    match platform::wtmp_logout(line) {
+        Ok(()) => 0,
+        Err(e @ UtmpError::Open(..)) => {
+            say(&format!("utmpset: fatal: {}\n", failure(&e, &shown, "wtmp")));
+            111
+        }
+        // C runit words a failed wtmp write as a warning, still exiting 111.
+        Err(e) => {
+            say(&format!("utmpset: warning: {}\n", failure(&e, &shown, "wtmp")));
+            111
+        }
+    }
+}
+
+fn failure(e: &UtmpError, line: &str, db: &str) -> String {
+    match e {
+        UtmpError::NameTooLong => format!("unable to logout line {line} in {db}: name too long"),
+        UtmpError::Open(path, err) => format!("unable to open {path}: {}", describe(err)),
+        UtmpError::Io(err) => format!("unable to logout line {line} in {db}: {}", describe(err)),
+    }
 }

@@ -1,3 +1,4 @@
 //! The supervision core shared by runsv and sv: the `supervise/` directory's files and formats.
 
+pub mod runsv;
 pub mod status;

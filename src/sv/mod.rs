@@ -8,7 +8,6 @@
 //! the LSB init-script mode (called by another name) 2 on usage errors and 0/3/4 for `status`.
 
 pub mod args;
-pub mod errstr;
 pub mod events;
 pub mod out;
 pub mod svc;

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::errstr::error_str;
+use crate::errstr::describe;
 
 pub const OK: &[u8] = b"ok: ";
 pub const FAIL: &[u8] = b"fail: ";
@@ -44,7 +44,7 @@ impl Out {
         self.puts(msg.as_bytes());
         if let Some(e) = err {
             self.puts(b": ");
-            self.puts(error_str(e).as_bytes());
+            self.puts(describe(e).as_bytes());
         }
         self.puts(b"\n");
         self.flush();
@@ -76,7 +76,7 @@ pub fn warn_stderr(what: &str, name: &[u8], file: &str, err: &io::Error) {
     line.push(b'/');
     line.extend_from_slice(file.as_bytes());
     line.extend_from_slice(b": ");
-    line.extend_from_slice(error_str(err).as_bytes());
+    line.extend_from_slice(describe(err).as_bytes());
     line.push(b'\n');
     let _ = io::stderr().lock().write_all(&line);
 }

@@ -1,10 +1,26 @@
-//! The wording runit (through djb's `error_str`) uses for errno values, so that sv's messages
-//! read exactly like the C program's (all OSes; values are looked up, never hard-coded).
+//! Error texts in the words C runit (djb's error_str) uses, so that every program's messages read
+//! the same as the C programs' (all OSes; errnos an OS lacks fall through to the OS's own text).
 
 use std::io;
 
-/// First match wins, as in the C table: where two names share a value (EAGAIN and EWOULDBLOCK
-/// on Linux) the earlier wording is the one C prints.
+/// The C runit text for an error: its errno wording when it has one, else the system's
+/// description without Rust's " (os error N)" suffix, which C never prints.
+pub fn describe(e: &io::Error) -> String {
+    if let Some(t) = e.raw_os_error().and_then(errno_text) {
+        return t.to_string();
+    }
+    let full = e.to_string();
+    match full.find(" (os error") {
+        Some(i) => full[..i].to_owned(),
+        None => full,
+    }
+}
+
+/// The wording of error_str(3) for `errno`, first match wins (EAGAIN before EWOULDBLOCK).
+pub fn errno_text(errno: i32) -> Option<&'static str> {
+    TABLE.iter().find(|(n, _)| *n == errno).map(|(_, t)| *t)
+}
+
 const TABLE: &[(i32, &str)] = &[
     (0, "no error"),
     (libc::EINTR, "interrupted system call"),
@@ -81,34 +97,18 @@ const TABLE: &[(i32, &str)] = &[
     (libc::EREMOTE, "too many levels of remote in path"),
     (libc::ENOLCK, "no locks available"),
     (libc::ENOSYS, "system call not available"),
-    (libc::EIDRM, "identifier removed"),
-    (libc::ENOMSG, "no message of desired type"),
-    (libc::EBADMSG, "bad message type"),
-    (libc::EMULTIHOP, "multihop attempted"),
-    (libc::ENOLINK, "link severed"),
 ];
-
-/// The runit wording of an errno value.
-pub fn errno_str(code: i32) -> &'static str {
-    TABLE.iter().find(|(c, _)| *c == code).map_or("unknown error", |(_, s)| s)
-}
-
-/// The runit wording of an error; errors without an errno read as C's unknown errors do.
-pub fn error_str(e: &io::Error) -> &'static str {
-    e.raw_os_error().map_or("unknown error", errno_str)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn wording() {
-        assert_eq!(errno_str(libc::ENOENT), "file does not exist");
-        assert_eq!(errno_str(libc::ENXIO), "device not configured");
-        assert_eq!(errno_str(libc::EAGAIN), "temporary failure");
-        assert_eq!(errno_str(-5), "unknown error");
-        let e = io::Error::from_raw_os_error(libc::ENOTDIR);
-        assert_eq!(error_str(&e), "not a directory");
+    fn words_of_c_runit() {
+        assert_eq!(describe(&io::Error::from_raw_os_error(libc::ENOENT)), "file does not exist");
+        assert_eq!(describe(&io::Error::from_raw_os_error(libc::EAGAIN)), "temporary failure");
+        assert_eq!(describe(&io::Error::from_raw_os_error(libc::EACCES)), "access denied");
+        let other = io::Error::other("custom");
+        assert_eq!(describe(&other), "custom");
     }
 }

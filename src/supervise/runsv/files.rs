@@ -1,0 +1,264 @@
+//! The `supervise/` directory runsv keeps for a service and for its log (all Unix): created
+//! mode 0700 (through a `supervise` symlink if there is one), `lock` held with flock, the
+//! `control` and `ok` FIFOs held open, and `status`, `stat`, `pid` replaced atomically through
+//! `<name>.new` and rename(2), so readers never see half a file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::supervise::status::Status;
+use crate::sys;
+
+use crate::errstr::describe as error_text;
+
+/// A failed step: what runsv tried, and the system's answer if there was one.
+#[derive(Debug)]
+pub struct Problem {
+    pub what: String,
+    pub err: Option<io::Error>,
+}
+
+impl Problem {
+    pub fn sys(what: impl Into<String>, err: io::Error) -> Problem {
+        Problem { what: what.into(), err: Some(err) }
+    }
+    pub fn plain(what: impl Into<String>) -> Problem {
+        Problem { what: what.into(), err: None }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.err {
+            Some(e) => write!(f, "{}: {}", self.what, error_text(e)),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
+/// The file names of one supervise directory, relative to the service directory.
+pub struct Names {
+    /// The directory holding `supervise` (`.` or `log`).
+    pub base: &'static str,
+    pub dir: &'static str,
+    pub lock: &'static str,
+    pub control: &'static str,
+    pub ok: &'static str,
+    pub status: &'static str,
+    pub status_new: &'static str,
+    pub stat: &'static str,
+    pub stat_new: &'static str,
+    pub pid: &'static str,
+    pub pid_new: &'static str,
+}
+
+pub const MAIN: Names = Names {
+    base: ".",
+    dir: "supervise",
+    lock: "supervise/lock",
+    control: "supervise/control",
+    ok: "supervise/ok",
+    status: "supervise/status",
+    status_new: "supervise/status.new",
+    stat: "supervise/stat",
+    stat_new: "supervise/stat.new",
+    pid: "supervise/pid",
+    pid_new: "supervise/pid.new",
+};
+
+pub const LOG: Names = Names {
+    base: "log",
+    dir: "log/supervise",
+    lock: "log/supervise/lock",
+    control: "log/supervise/control",
+    ok: "log/supervise/ok",
+    status: "log/supervise/status",
+    status_new: "log/supervise/status.new",
+    stat: "log/supervise/stat",
+    stat_new: "log/supervise/stat.new",
+    pid: "log/supervise/pid",
+    pid_new: "log/supervise/pid.new",
+};
+
+/// Creates the supervise directory (mode 0700). If `supervise` is a symlink whose target is
+/// missing (e.g. into a fresh /run), the target is created, parents included.
+pub fn make_dir(n: &Names) -> Result<(), Problem> {
+    let mut b = fs::DirBuilder::new();
+    b.mode(0o700);
+    if b.create(n.dir).is_ok() {
+        return Ok(());
+    }
+    let target = match fs::read_link(n.dir) {
+        Ok(t) => t,
+        // Not a symlink (EINVAL: an existing directory or file) or nothing there at all: the
+        // lock file below reports what is wrong.
+        Err(e) if sys::is_errno(&e, libc::EINVAL) || sys::is_errno(&e, libc::ENOENT) => {
+            return Ok(())
+        }
+        Err(e) => return Err(Problem::sys(format!("unable to readlink ./{}", n.dir), e)),
+    };
+    let target: PathBuf = Path::new(n.base).join(target);
+    if let Some(parent) = target.parent() {
+        let _ = fs::create_dir_all(parent);
+    }
+    let _ = b.create(&target);
+    Ok(())
+}
+
+/// Opens and locks `lock`; `wait` decides between failing and waiting when it is taken.
+pub fn lock(n: &Names, wait: bool) -> Result<File, Problem> {
+    let f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(n.lock)
+        .map_err(|e| Problem::sys(format!("unable to open {}", n.lock), e))?;
+    let r = if wait { sys::lock_exclusive(&f) } else { sys::try_lock_exclusive(&f) };
+    r.map_err(|e| Problem::sys(format!("unable to lock {}", n.lock), e))?;
+    Ok(f)
+}
+
+/// The control FIFO, opened for reading, plus a writer runsv holds so the reader never sees
+/// EOF (which would make it readable forever).
+pub fn control(n: &Names) -> Result<(File, File), Problem> {
+    let _ = sys::mkfifo(Path::new(n.control), 0o600);
+    let meta = fs::metadata(n.control)
+        .map_err(|e| Problem::sys(format!("unable to stat {}", n.control), e))?;
+    if !meta.file_type().is_fifo() {
+        return Err(Problem::plain(format!("{} exists but is not a fifo", n.control)));
+    }
+    let open = |write: bool| {
+        OpenOptions::new()
+            .read(!write)
+            .write(write)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(n.control)
+            .map_err(|e| Problem::sys(format!("unable to open {}", n.control), e))
+    };
+    Ok((open(false)?, open(true)?))
+}
+
+/// The `ok` FIFO, held open for reading: `sv` tells from ENXIO on open that runsv is gone.
+pub fn ok(n: &Names) -> Result<File, Problem> {
+    let _ = sys::mkfifo(Path::new(n.ok), 0o600);
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(n.ok)
+        .map_err(|e| Problem::sys(format!("unable to read {}", n.ok), e))
+}
+
+/// One service's supervise directory, set up and held.
+pub struct Supervise {
+    names: &'static Names,
+    _lock: File,
+    control: File,
+    _control_writer: File,
+    _ok: Option<File>,
+    /// The pid last written to `pid`; the file is only rewritten when it changes.
+    written_pid: Option<u32>,
+}
+
+impl Supervise {
+    pub fn new(names: &'static Names, lock: File, control: (File, File)) -> Supervise {
+        Supervise {
+            names,
+            _lock: lock,
+            control: control.0,
+            _control_writer: control.1,
+            _ok: None,
+            written_pid: None,
+        }
+    }
+
+    pub fn names(&self) -> &'static Names {
+        self.names
+    }
+
+    pub fn set_ok(&mut self, ok: File) {
+        self._ok = Some(ok);
+    }
+
+    pub fn control_fd(&self) -> RawFd {
+        self.control.as_raw_fd()
+    }
+
+    /// Reads one command byte, if one is there.
+    pub fn read_command(&mut self) -> Option<u8> {
+        let mut b = [0u8; 1];
+        match io::Read::read(&mut self.control, &mut b) {
+            Ok(1) => Some(b[0]),
+            _ => None,
+        }
+    }
+
+    /// Writes `pid` (when it changed), `stat` and `status`, in runit's order.
+    pub fn publish(&mut self, st: &Status) -> Result<(), Problem> {
+        let n = self.names;
+        if self.written_pid != Some(st.pid) {
+            let mut num = [0u8; 16];
+            let text: &[u8] = if st.pid == 0 { b"" } else { pid_line(&mut num, st.pid) };
+            replace(n.pid_new, n.pid, text)?;
+            self.written_pid = Some(st.pid);
+        }
+        let mut line = st.stat_text();
+        line.push('\n');
+        replace(n.stat_new, n.stat, line.as_bytes())?;
+        replace(n.status_new, n.status, &st.encode())
+    }
+}
+
+/// `pid` in decimal with a newline.
+fn pid_line(buf: &mut [u8; 16], pid: u32) -> &[u8] {
+    let mut i = buf.len() - 1;
+    buf[i] = b'\n';
+    let mut v = pid;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Writes `data` to `tmp` (mode 0644), then renames it over `dst`.
+fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(tmp)
+        .map_err(|e| Problem::sys(format!("unable to open {tmp}"), e))?;
+    if let Err(e) = f.write_all(data) {
+        drop(f);
+        let _ = fs::remove_file(tmp);
+        return Err(Problem::sys(format!("unable to write {tmp}"), e));
+    }
+    drop(f);
+    fs::rename(tmp, dst).map_err(|e| Problem::sys(format!("unable to rename {tmp} to {dst}"), e))
+}
+
+/// Whether `path` is there and executable by its owner, as runit checks `control/<c>`.
+pub fn owner_executable(path: &str) -> io::Result<bool> {
+    Ok(fs::metadata(path)?.permissions().mode() & 0o100 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_text() {
+        let mut b = [0u8; 16];
+        assert_eq!(pid_line(&mut b, 1), b"1\n");
+        assert_eq!(pid_line(&mut b, 4_294_967_295), b"4294967295\n");
+    }
+}

@@ -1,0 +1,331 @@
+//! runsv: supervises one service directory and its optional `log/` service, single-threaded,
+//! sleeping in the platform's event wait (all Unix; the event source is the platform backend).
+//!
+//! Startup follows runit's order (directory, `down`, `log/`, supervise directories and locks,
+//! control FIFOs and first status, `ok` FIFOs), so the same things fail the same way. The log
+//! pipe is created once and held by runsv, so neither side loses it when the other restarts.
+
+pub mod files;
+pub mod machine;
+pub mod spawn;
+
+use std::ffi::{CStr, OsStr};
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Instant;
+
+use crate::platform::{Event, Interest, Platform, Signal};
+use crate::supervise::status::{Status, Want};
+use crate::tai::Tai64n;
+
+use files::{Problem, Supervise};
+use machine::{Cmd, Effects, Input, Prog, Service, Which};
+
+/// The signals runsv handles; children get them back at their defaults (SIGPIPE too, which the
+/// Rust runtime ignores in runsv itself).
+const HANDLED: [Signal; 2] = [Signal::SIGCHLD, Signal::SIGTERM];
+const CHILD_RESET: [Signal; 3] = [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGPIPE];
+
+/// A running runsv.
+pub struct Runsv<P: Platform> {
+    platform: P,
+    main: Service,
+    log: Option<Service>,
+    os: Os,
+}
+
+/// The real [`Effects`]: processes, signals and the supervise files.
+struct Os {
+    /// `runsv <dir>: warning: `, for messages.
+    warn_prefix: Vec<u8>,
+    main_dir: Supervise,
+    log_dir: Option<Supervise>,
+    /// The log pipe (read end, write end), until runsv lets the log service go.
+    pipe: Option<(OwnedFd, OwnedFd)>,
+}
+
+impl<P: Platform> Runsv<P> {
+    /// Sets up service directory `dir` (runsv changes into it) and its supervise directories.
+    pub fn setup(dir: &OsStr) -> Result<Runsv<P>, Problem> {
+        let platform =
+            P::new(&HANDLED).map_err(|e| Problem::sys("unable to set up signal handling", e))?;
+        std::env::set_current_dir(dir)
+            .map_err(|e| Problem::sys("unable to change to directory", e))?;
+        let mut warn_prefix = b"runsv ".to_vec();
+        warn_prefix.extend_from_slice(dir.as_bytes());
+        warn_prefix.extend_from_slice(b": warning: ");
+        let now = Tai64n::now();
+        let mut main = Service::new(Which::Main, want_of("down"), now);
+        let has_log = log_dir_present(&warn_prefix);
+        let mut log = has_log.then(|| Service::new(Which::Log, want_of("log/down"), now));
+        let pipe = if has_log { Some(log_pipe()?) } else { None };
+
+        files::make_dir(&files::MAIN)?;
+        let main_lock = files::lock(&files::MAIN, false)?;
+        let log_lock = if has_log {
+            files::make_dir(&files::LOG)?;
+            Some(files::lock(&files::LOG, true)?)
+        } else {
+            None
+        };
+        let main_dir = Supervise::new(&files::MAIN, main_lock, files::control(&files::MAIN)?);
+        let mut os = Os { warn_prefix, main_dir, log_dir: None, pipe };
+        main.publish(&mut os);
+        if let (Some(lock), Some(log)) = (log_lock, log.as_mut()) {
+            os.log_dir = Some(Supervise::new(&files::LOG, lock, files::control(&files::LOG)?));
+            log.publish(&mut os);
+        }
+        os.main_dir.set_ok(files::ok(&files::MAIN)?);
+        if let Some(d) = os.log_dir.as_mut() {
+            d.set_ok(files::ok(&files::LOG)?);
+        }
+        let mut runsv = Runsv { platform, main, log, os };
+        runsv.watch_controls()?;
+        Ok(runsv)
+    }
+
+    fn watch_controls(&mut self) -> Result<(), Problem> {
+        let fds =
+            [Some(self.os.main_dir.control_fd()), self.os.log_dir.as_ref().map(|d| d.control_fd())];
+        for fd in fds.into_iter().flatten() {
+            self.platform
+                .add_fd(fd, Interest::Read)
+                .map_err(|e| Problem::sys("unable to watch the control fifo", e))?;
+        }
+        Ok(())
+    }
+
+    /// Supervises until told to exit (`x` or SIGTERM).
+    pub fn run(&mut self) -> Result<(), Problem> {
+        // The log service first, so the service's first output has a reader.
+        if let Some(log) = self.log.as_mut() {
+            log.step(Input::Start, &mut self.os);
+        }
+        self.main.step(Input::Start, &mut self.os);
+        loop {
+            let ev = self
+                .platform
+                .wait(self.deadline())
+                .map_err(|e| Problem::sys("unable to wait for events", e))?;
+            self.reap();
+            match ev {
+                Event::Signal(Signal::SIGTERM) => {
+                    self.main.step(Input::Cmd(Cmd::Exit), &mut self.os)
+                }
+                Event::Readable(fd) => self.command(fd),
+                Event::Signal(_) | Event::Gone(_) | Event::DirChanged(_) | Event::Timeout => {}
+            }
+            self.main.step(Input::Tick, &mut self.os);
+            if let Some(log) = self.log.as_mut() {
+                log.step(Input::Tick, &mut self.os);
+            }
+            if self.done() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The earliest throttle deadline.
+    fn deadline(&self) -> Option<Instant> {
+        let log = self.log.as_ref().and_then(Service::deadline);
+        match (self.main.deadline(), log) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Collects every exited child (signals coalesce, so one SIGCHLD may stand for several).
+    fn reap(&mut self) {
+        while let Some((pid, wstat)) = spawn::reap() {
+            if pid == self.main.pid() {
+                self.main.step(Input::Exited(wstat), &mut self.os);
+            } else if let Some(log) = self.log.as_mut().filter(|l| l.pid() == pid) {
+                log.step(Input::Exited(wstat), &mut self.os);
+            }
+        }
+    }
+
+    /// One command byte from the control FIFO `fd`; bytes that are no command are dropped.
+    fn command(&mut self, fd: RawFd) {
+        if fd == self.os.main_dir.control_fd() {
+            if let Some(cmd) = self.os.main_dir.read_command().and_then(Cmd::parse) {
+                self.main.step(Input::Cmd(cmd), &mut self.os);
+            }
+            return;
+        }
+        let Some(dir) = self.os.log_dir.as_mut().filter(|d| d.control_fd() == fd) else { return };
+        let cmd = dir.read_command().and_then(Cmd::parse);
+        if let (Some(cmd), Some(log)) = (cmd, self.log.as_mut()) {
+            log.step(Input::Cmd(cmd), &mut self.os);
+        }
+    }
+
+    /// Whether runsv may exit: the service is down and wants exit, and the log service (if
+    /// any) is down too. The log is let go by closing its pipe, so it sees EOF and ends.
+    fn done(&mut self) -> bool {
+        if self.main.want != Want::Exit || !self.main.is_down() {
+            return false;
+        }
+        let Some(log) = self.log.as_mut() else { return true };
+        if log.is_down() {
+            return true;
+        }
+        if log.want != Want::Exit {
+            log.step(Input::Release, &mut self.os);
+            self.os.pipe = None;
+        }
+        false
+    }
+}
+
+/// `want` from a `down` file: present means do not start.
+fn want_of(down: &str) -> Want {
+    if std::fs::metadata(down).is_ok() {
+        Want::Down
+    } else {
+        Want::Up
+    }
+}
+
+/// Whether `log/` is a directory; anything else there is reported and ignored.
+fn log_dir_present(warn_prefix: &[u8]) -> bool {
+    match std::fs::metadata("log") {
+        Ok(m) if m.is_dir() => true,
+        Ok(_) => {
+            warn(warn_prefix, &Problem::plain("./log: not a directory."));
+            false
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => {
+            warn(warn_prefix, &Problem::sys("unable to stat ./log", e));
+            false
+        }
+    }
+}
+
+/// The pipe from the service to its log, close-on-exec on both ends (children get it as
+/// stdin/stdout only). pipe + FD_CLOEXEC rather than pipe2, which macOS lacks; runsv has no
+/// other thread that could fork in between.
+fn log_pipe() -> Result<(OwnedFd, OwnedFd), Problem> {
+    let fail = |e: io::Error| Problem::sys("unable to create log pipe", e);
+    let (r, w) = nix::unistd::pipe().map_err(|e| fail(e.into()))?;
+    crate::sys::set_cloexec(r.as_raw_fd(), true).map_err(fail)?;
+    crate::sys::set_cloexec(w.as_raw_fd(), true).map_err(fail)?;
+    Ok((r, w))
+}
+
+/// Prints one warning line in a single write, so lines from many runsv never interleave.
+fn warn(prefix: &[u8], p: &Problem) {
+    let mut line = prefix.to_vec();
+    line.extend_from_slice(p.to_string().as_bytes());
+    line.push(b'\n');
+    let _ = io::stderr().write_all(&line);
+}
+
+impl Os {
+    fn dir(&mut self, who: Which) -> Option<&mut Supervise> {
+        match who {
+            Which::Main => Some(&mut self.main_dir),
+            Which::Log => self.log_dir.as_mut(),
+        }
+    }
+
+    fn pipe_read(&self) -> RawFd {
+        self.pipe.as_ref().map_or(-1, |p| p.0.as_raw_fd())
+    }
+
+    fn pipe_write(&self) -> Option<RawFd> {
+        self.pipe.as_ref().map(|p| p.1.as_raw_fd())
+    }
+}
+
+impl Effects for Os {
+    fn now(&mut self) -> Instant {
+        Instant::now()
+    }
+
+    fn wall(&mut self) -> Tai64n {
+        Tai64n::now()
+    }
+
+    fn spawn(&mut self, who: Which, prog: Prog) -> Option<u32> {
+        let (mut code, mut sig) = ([0u8; 16], [0u8; 16]);
+        let (argv, name): ([&CStr; 3], &[u8]) = match (who, prog) {
+            (Which::Main, Prog::Run) => ([c"./run", c"", c""], b"./run"),
+            (Which::Log, Prog::Run) => ([c"./run", c"", c""], b"./log/run"),
+            (Which::Main, Prog::Finish(c, s)) | (Which::Log, Prog::Finish(c, s)) => {
+                let args = [c"./finish", spawn::decimal(&mut code, c), spawn::decimal(&mut sig, s)];
+                (args, if who == Which::Log { b"./log/finish" } else { b"./finish" })
+            }
+        };
+        let n = if matches!(prog, Prog::Run) { 1 } else { 3 };
+        let spec = spawn::Spec {
+            argv: &argv[..n],
+            // A log started after runsv let its pipe go gets a bad fd and fails loudly.
+            stdin: (who == Which::Log).then(|| self.pipe_read()),
+            stdout: if who == Which::Main { self.pipe_write() } else { None },
+            dir: (who == Which::Log).then_some(c"./log"),
+            prefix: &self.warn_prefix,
+            name,
+        };
+        match spawn::spawn(&spec, &CHILD_RESET) {
+            Ok(pid) => Some(pid),
+            Err(e) => {
+                let what = format!("unable to fork for {}", String::from_utf8_lossy(name));
+                warn(&self.warn_prefix, &Problem::sys(what, e));
+                None
+            }
+        }
+    }
+
+    fn signal(&mut self, pid: u32, sig: Signal) {
+        spawn::signal(pid, sig);
+    }
+
+    fn custom(&mut self, c: u8) -> bool {
+        let mut path = *b"control/?\0";
+        path[8] = c;
+        let Ok(cpath) = CStr::from_bytes_with_nul(&path) else { return false };
+        let spath = String::from_utf8_lossy(&path[..9]).into_owned();
+        match files::owner_executable(&spath) {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return false,
+            Err(e) => {
+                warn(&self.warn_prefix, &Problem::sys(format!("unable to stat {spath}"), e));
+                return false;
+            }
+        }
+        let spec = spawn::Spec {
+            argv: &[cpath],
+            stdin: None,
+            stdout: self.pipe_write(),
+            dir: None,
+            prefix: &self.warn_prefix,
+            name: &path[..9],
+        };
+        let status = spawn::spawn(&spec, &CHILD_RESET).and_then(spawn::wait_pid);
+        match status {
+            Ok(w) => libc::WIFEXITED(w) && libc::WEXITSTATUS(w) == 0,
+            Err(e) => {
+                warn(&self.warn_prefix, &Problem::sys(format!("unable to run {spath}"), e));
+                false
+            }
+        }
+    }
+
+    fn has_finish(&mut self) -> bool {
+        // Opened like runit does (non-blocking, so a FIFO cannot hang runsv).
+        OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("finish").is_ok()
+    }
+
+    fn publish(&mut self, who: Which, status: &Status) {
+        let Some(dir) = self.dir(who) else { return };
+        if let Err(p) = dir.publish(status) {
+            warn(&self.warn_prefix, &p);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! svlogd's command line (all OSes): `[-tttv] [-r c] [-R xyz] [-l len] [-b buflen] dir...`,
+//! parsed the way getopt(3) does (clustered flags, attached or separate arguments, `--`).
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+/// What the command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// 0 none, 1 `-t` (TAI64N), 2 `-tt` (`YYYY-MM-DD_HH:MM:SS.xxxxx`), 3 `-ttt` (ISO 8601 `T`).
+    pub timestamp: u8,
+    pub verbose: bool,
+    /// `-r c`, or `_` once `-R` was given.
+    pub repl: Option<u8>,
+    /// `-R xyz`: bytes replaced in addition to the non-printable ones.
+    pub replace: Vec<u8>,
+    /// `-l len`: how much of a line patterns, stderr and UDP see.
+    pub linemax: usize,
+    /// `-b buflen`: C's buffer size. Only checked against `-l`; our buffers are sized for speed.
+    pub buflen: usize,
+    pub dirs: Vec<OsString>,
+}
+
+/// The usage line, printed as C svlogd prints it.
+pub const USAGE: &str = "usage: svlogd [-tttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+
+/// Why the command line was refused; the caller prints [`USAGE`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl Options {
+    /// Parses the arguments after the program name.
+    pub fn parse(args: &[OsString]) -> Result<Options, UsageError> {
+        let mut o = Options {
+            timestamp: 0,
+            verbose: false,
+            repl: None,
+            replace: Vec::new(),
+            linemax: 1000,
+            buflen: 1024,
+            dirs: Vec::new(),
+        };
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_bytes();
+            if a == b"--" {
+                i += 1;
+                break;
+            }
+            if a.len() < 2 || a[0] != b'-' {
+                break;
+            }
+            i = o.cluster(args, i)?;
+        }
+        o.dirs = args[i..].to_vec();
+        if o.dirs.is_empty() {
+            return Err(UsageError("no log directory given".into()));
+        }
+        if o.buflen <= o.linemax {
+            return Err(UsageError("buflen must be greater than len".into()));
+        }
+        Ok(o)
+    }
+
+    /// Handles one `-xyz` argument starting at `args[i]`; returns the index of the next one.
+    fn cluster(&mut self, args: &[OsString], mut i: usize) -> Result<usize, UsageError> {
+        let a = args[i].as_bytes();
+        let mut j = 1;
+        while j < a.len() {
+            let c = a[j];
+            j += 1;
+            match c {
+                b't' => self.timestamp = (self.timestamp + 1).min(3),
+                b'v' => self.verbose = true,
+                b'r' | b'R' | b'l' | b'b' => {
+                    let val = if j < a.len() {
+                        a[j..].to_vec()
+                    } else {
+                        i += 1;
+                        let v = args.get(i).ok_or_else(|| missing(c))?;
+                        v.as_bytes().to_vec()
+                    };
+                    self.value(c, &val)?;
+                    return Ok(i + 1);
+                }
+                b'V' => return Err(UsageError("version: runit-rs".into())),
+                _ => return Err(UsageError(format!("unknown option -{}", c as char))),
+            }
+        }
+        Ok(i + 1)
+    }
+
+    fn value(&mut self, opt: u8, val: &[u8]) -> Result<(), UsageError> {
+        match opt {
+            b'r' => {
+                if val.len() != 1 || val[0] == 0 {
+                    return Err(UsageError("-r takes exactly one character".into()));
+                }
+                self.repl = Some(val[0]);
+            }
+            b'R' => {
+                self.replace = val.to_vec();
+                self.repl.get_or_insert(b'_');
+            }
+            // As C: a missing or zero number means the default.
+            b'l' => self.linemax = number(val, 'l')?.unwrap_or(1000),
+            _ => self.buflen = number(val, 'b')?.unwrap_or(1024),
+        }
+        Ok(())
+    }
+}
+
+fn missing(c: u8) -> UsageError {
+    UsageError(format!("option -{} needs an argument", c as char))
+}
+
+/// A decimal number; `None` for 0 (C's "use the default").
+fn number(val: &[u8], opt: char) -> Result<Option<usize>, UsageError> {
+    let bad =
+        || UsageError(format!("-{opt}: not a usable number: {}", String::from_utf8_lossy(val)));
+    let s = std::str::from_utf8(val).map_err(|_| bad())?;
+    let n: usize = s.parse().map_err(|_| bad())?;
+    // More than 256 MiB per line is a typo, not a log line; refuse it rather than allocate it.
+    if n > 1 << 28 {
+        return Err(bad());
+    }
+    Ok(if n == 0 { None } else { Some(n) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(a: &[&str]) -> Result<Options, UsageError> {
+        let v: Vec<OsString> = a.iter().map(OsString::from).collect();
+        Options::parse(&v)
+    }
+
+    #[test]
+    fn flags_and_values() {
+        let o = p(&["-ttv", "-r", "x", "-l50", "-b", "100", "d1", "d2"]).unwrap();
+        assert_eq!(o.timestamp, 2);
+        assert!(o.verbose);
+        assert_eq!(o.repl, Some(b'x'));
+        assert_eq!((o.linemax, o.buflen), (50, 100));
+        assert_eq!(o.dirs, vec![OsString::from("d1"), OsString::from("d2")]);
+        assert_eq!(p(&["-tttt", "d"]).unwrap().timestamp, 3);
+        assert_eq!(p(&["-R", "ab", "d"]).unwrap().repl, Some(b'_'));
+        assert_eq!(p(&["-rx", "-R", "ab", "d"]).unwrap().repl, Some(b'x'));
+        assert_eq!(p(&["--", "-d"]).unwrap().dirs, vec![OsString::from("-d")]);
+    }
+
+    #[test]
+    fn refused() {
+        assert!(p(&[]).is_err());
+        assert!(p(&["-r", "ab", "d"]).is_err());
+        assert!(p(&["-l", "2000", "d"]).is_err());
+        assert!(p(&["-l", "5", "-b", "5", "d"]).is_err());
+        assert!(p(&["-x", "d"]).is_err());
+        assert!(p(&["-l"]).is_err());
+        assert!(p(&["-l", "abc", "d"]).is_err());
+    }
+}
