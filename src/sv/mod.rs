@@ -6,6 +6,16 @@
 //! the command waits, all of them are watched together until each reached the wanted state or
 //! the timeout passed. Exit code: +1 per failing service (at most 99), 100 on usage errors; in
 //! the LSB init-script mode (called by another name) 2 on usage errors and 0/3/4 for `status`.
+//!
+//! Where this differs from C runit 2.1.2 on purpose (each marked where it happens):
+//! - runit 2.3.0's fixes: `check` waits for the wanted state; the LSB `status` exit code is the
+//!   service's, not its log service's.
+//! - `t`/`k`/`o` compare the status timestamp with sv's start in full, not in whole seconds.
+//! - `-w` with a value that is not a number is a usage error (C read it as 0).
+//! - 18-byte daemontools status records are read; a killed `./check` is "not ready"; a
+//!   `./check` that outlives the timeout (by at least a second) is killed.
+//! - When several services are waited for, each is reported as soon as it is done (C reports
+//!   in argument order within each 420 ms round).
 
 pub mod args;
 pub mod events;
