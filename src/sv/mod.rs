@@ -14,6 +14,8 @@
 //! - `-w` with a value that is not a number is a usage error (C read it as 0).
 //! - 18-byte daemontools status records are read; a killed `./check` is "not ready"; a
 //!   `./check` that outlives the timeout (by at least a second) is killed.
+//! - When a log service's record cannot be read, C printed the previous record again as the
+//!   log's; only the warning is printed.
 //! - When several services are waited for, each is reported as soon as it is done (C reports
 //!   in argument order within each 420 ms round).
 
