@@ -49,6 +49,11 @@ impl Events {
         self.native.as_mut()
     }
 
+    /// Sets the event loop up now (before starting a child whose exit is to be waited for).
+    pub fn prepare(&mut self) {
+        let _ = self.native();
+    }
+
     /// Arranges to be woken up when the service in `dir` changes state or its runsv exits.
     /// False when that cannot be watched and the caller must re-check on a deadline.
     pub fn watch_service(&mut self, dir: &Path) -> bool {

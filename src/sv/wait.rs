@@ -20,7 +20,7 @@ use crate::supervise::status::{State, Status};
 const FIRST_RETRY: Duration = Duration::from_millis(25);
 const MAX_RETRY: Duration = Duration::from_millis(250);
 /// The shortest wait: C looks once more 420 ms after its first look before it gives up, even
-/// with `-w 0`, and scripts rely on that grace.
+/// with `-w 0`; that keeps meaning what it meant.
 const MIN_WAIT: Duration = Duration::from_millis(420);
 /// A `./check` started at or after the deadline still gets this long to answer.
 const CHECK_GRACE: Duration = Duration::from_secs(1);
@@ -218,6 +218,8 @@ impl Script<'_> {
                 return false;
             }
         }
+        // SIGCHLD must be taken over before the child can exit, or its exit could go unseen.
+        self.ev.prepare();
         let mut cmd = Command::new("./check");
         cmd.current_dir(&svc.dir);
         // SAFETY: between fork and exec only async-signal-safe calls: sigaction/sigprocmask
