@@ -10,6 +10,9 @@
 //!   Signals that arrive while the program is busy are not lost (they may coalesce, as POSIX
 //!   signals do). Children spawned afterwards must call [`reset_child_signals`] between fork and
 //!   exec (Command's `pre_exec`) so they start with default dispositions and an empty mask.
+//!   Dispositions are process-wide: keep one loop that takes signals per process at a time (the
+//!   self-pipe backends refuse a second one with `AlreadyExists`; dropping a self-pipe or kqueue
+//!   loop restores the previous dispositions, Linux leaves the signals blocked).
 //! - **File descriptors.** [`Platform::add_fd`] with [`Interest::Read`] reports
 //!   [`Event::Readable`] while the fd has data or EOF (level triggered: read it or remove it).
 //!   [`Interest::Gone`] reports [`Event::Gone`] once the other end of a pipe or FIFO went away
@@ -29,9 +32,20 @@
 //!
 //! Errors are `io::Error`; errno is matched by value (`raw_os_error`), never by text.
 //!
+//! # Backends
+//!
+//! | OS | event loop | directories | `Interest::Gone` | subreaper | PID 1 |
+//! | --- | --- | --- | --- | --- | --- |
+//! | Linux | signalfd + epoll | inotify | EPOLLERR | prctl | yes |
+//! | FreeBSD | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | procctl | yes |
+//! | OpenBSD, NetBSD | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | no | yes |
+//! | macOS | kqueue | EVFILT_VNODE | EVFILT_WRITE EV_EOF | no | no (launchd) |
+//! | illumos | event ports + self-pipe | PORT_SOURCE_FILE | no | no | yes |
+//! | portable | poll + self-pipe | `stat()` once a second | if poll reports it | OS's | OS's |
+//!
 //! The backend is chosen here and only here (with `build.rs` and `platform/**`, the only places
-//! that name a `target_os`). The `runit_portable` cfg selects the portable poll backend on any
-//! OS, so its code paths can be tested on Linux too.
+//! that name a `target_os`). The `runit_portable` cfg swaps the event loop for the portable poll
+//! backend on any OS, so its code paths can be tested on Linux too; the OS services stay native.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -93,11 +107,10 @@ pub trait Platform: Sized {
     fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Event>;
 }
 
+// The OS services (reboot, ctrl-alt-del, subreaper, signal reset, ...) always come from the
+// target OS's module, named `imp`.
 cfg_if::cfg_if! {
-    if #[cfg(runit_portable)] {
-        #[path = "../platform/portable/mod.rs"]
-        mod imp;
-    } else if #[cfg(target_os = "linux")] {
+    if #[cfg(target_os = "linux")] {
         #[path = "../platform/linux/mod.rs"]
         mod imp;
     } else if #[cfg(apple)] {
@@ -110,13 +123,34 @@ cfg_if::cfg_if! {
         #[path = "../platform/solaris/mod.rs"]
         mod imp;
     } else {
-        #[path = "../platform/portable/mod.rs"]
+        #[path = "../platform/portable/os.rs"]
         mod imp;
     }
 }
 
-/// The backend of the OS this was built for.
-pub type Native = imp::Native;
+// The portable event loop is built everywhere (tests compare it with the native one).
+#[path = "../platform/portable/mod.rs"]
+mod portable;
+
+// The event loop: the OS's own (`imp::event`), or the portable one under `--cfg runit_portable`
+// and on OSes without a native backend. Only the event loop is swapped; OS services stay.
+cfg_if::cfg_if! {
+    if #[cfg(any(runit_portable, not(any(target_os = "linux", apple, bsd, solarish))))] {
+        use portable as event;
+    } else {
+        use imp::event;
+    }
+}
+
+/// The event loop this build uses: the OS's own backend, or [`Portable`] under
+/// `--cfg runit_portable`.
+pub type Native = event::Native;
+
+/// The portable event loop (poll, a self-pipe, `stat()` rescans), available on every OS.
+pub type Portable = portable::Native;
+
+/// Whether runit may run as PID 1 here (not on macOS, where launchd is PID 1).
+pub const SUPPORTS_PID1: bool = imp::SUPPORTS_PID1;
 
 /// The name of the OS, for messages about what it lacks.
 pub const OS_NAME: &str = std::env::consts::OS;
@@ -150,7 +184,7 @@ pub fn supports_subreaper() -> bool {
 
 /// Whether [`Platform::watch_dir`] is backed by a kernel notification here.
 pub fn supports_dir_watch() -> bool {
-    imp::SUPPORTS_DIR_WATCH
+    event::SUPPORTS_DIR_WATCH
 }
 
 /// The error a backend returns for what its OS cannot do, naming the OS.
@@ -282,6 +316,12 @@ pub enum UtmpError {
 cfg_if::cfg_if! {
     if #[cfg(target_os = "linux")] {
         #[path = "../platform/linux/utmp.rs"]
+        mod utmp_os;
+    } else if #[cfg(any(target_os = "openbsd", target_os = "netbsd"))] {
+        #[path = "../platform/bsd/utmp.rs"]
+        mod utmp_os;
+    } else if #[cfg(any(target_os = "freebsd", target_os = "dragonfly", apple, solarish))] {
+        #[path = "../platform/portable/utmpx.rs"]
         mod utmp_os;
     } else {
         #[path = "../platform/portable/utmp.rs"]

@@ -596,10 +596,43 @@ fn bad_input_is_refused_before_anything_runs() {
 
 const UT_LINESIZE: usize = 32;
 
+/// glibc's `struct utmpx` on x86_64, the layout the C peer reads and writes. Declared here rather
+/// than taken from `libc` so this crate still type-checks for the other OSes (ci/cross-check),
+/// whose `utmpx` differs; these tests only run where the Linux C peers are.
+#[repr(C)]
+#[allow(dead_code)] // Fields that only give the record its size and offsets.
+struct GlibcUtmpx {
+    ut_type: i16,
+    ut_pid: i32,
+    ut_line: [libc::c_char; UT_LINESIZE],
+    ut_id: [libc::c_char; 4],
+    ut_user: [libc::c_char; 32],
+    ut_host: [libc::c_char; 256],
+    ut_exit: [i16; 2],
+    ut_session: i32,
+    ut_tv: GlibcTimeval32,
+    ut_addr_v6: [i32; 4],
+    reserved: [u8; 20],
+}
+
+/// glibc keeps 32-bit times in utmp records even on 64-bit systems.
+#[repr(C)]
+struct GlibcTimeval32 {
+    tv_sec: i32,
+    tv_usec: i32,
+}
+
+const _: () = assert!(std::mem::size_of::<GlibcUtmpx>() == 384);
+
+// <utmpx.h> record types (glibc).
+const LOGIN_PROCESS: i16 = 6;
+const USER_PROCESS: i16 = 7;
+const DEAD_PROCESS: i16 = 8;
+
 /// A utmp record as glibc lays it out on this machine.
 fn record(kind: i16, pid: i32, line: &str, id: &str, user: &str, host: &str) -> Vec<u8> {
     // SAFETY: utmpx is plain old data; zero bytes are a valid empty record.
-    let mut r: libc::utmpx = unsafe { std::mem::zeroed() };
+    let mut r: GlibcUtmpx = unsafe { std::mem::zeroed() };
     r.ut_type = kind;
     r.ut_pid = pid;
     let put = |dst: &mut [libc::c_char], s: &str| {
@@ -616,8 +649,8 @@ fn record(kind: i16, pid: i32, line: &str, id: &str, user: &str, host: &str) -> 
     // SAFETY: reading the bytes of a fully initialised plain struct.
     let bytes = unsafe {
         std::slice::from_raw_parts(
-            &r as *const libc::utmpx as *const u8,
-            std::mem::size_of::<libc::utmpx>(),
+            &r as *const GlibcUtmpx as *const u8,
+            std::mem::size_of::<GlibcUtmpx>(),
         )
     };
     bytes.to_vec()
@@ -626,15 +659,15 @@ fn record(kind: i16, pid: i32, line: &str, id: &str, user: &str, host: &str) -> 
 /// Byte offset of ut_tv in the record: times differ between runs and are compared apart.
 fn tv_range() -> std::ops::Range<usize> {
     // SAFETY: as in `record`.
-    let r: libc::utmpx = unsafe { std::mem::zeroed() };
-    let base = &r as *const libc::utmpx as usize;
+    let r: GlibcUtmpx = unsafe { std::mem::zeroed() };
+    let base = &r as *const GlibcUtmpx as usize;
     let start = &r.ut_tv as *const _ as usize - base;
     start..start + std::mem::size_of_val(&r.ut_tv)
 }
 
 /// Records with their times blanked, and whether every changed time is recent.
 fn without_times(data: &[u8]) -> Vec<Vec<u8>> {
-    let size = std::mem::size_of::<libc::utmpx>();
+    let size = std::mem::size_of::<GlibcUtmpx>();
     data.chunks(size)
         .map(|c| {
             let mut c = c.to_vec();
@@ -647,11 +680,11 @@ fn without_times(data: &[u8]) -> Vec<Vec<u8>> {
 fn sample_utmp() -> Vec<u8> {
     let long = "x".repeat(UT_LINESIZE);
     [
-        record(libc::LOGIN_PROCESS, 100, "tty1", "1", "LOGIN", ""),
-        record(libc::USER_PROCESS, 200, "tty5", "5", "alice", "remote.example"),
-        record(libc::DEAD_PROCESS, 300, "tty6", "6", "", ""),
-        record(libc::USER_PROCESS, 400, &long, "7", "bob", ""),
-        record(libc::USER_PROCESS, 500, "pts/3", "ts/3", "carol", "10.0.0.1"),
+        record(LOGIN_PROCESS, 100, "tty1", "1", "LOGIN", ""),
+        record(USER_PROCESS, 200, "tty5", "5", "alice", "remote.example"),
+        record(DEAD_PROCESS, 300, "tty6", "6", "", ""),
+        record(USER_PROCESS, 400, &long, "7", "bob", ""),
+        record(USER_PROCESS, 500, "pts/3", "ts/3", "carol", "10.0.0.1"),
     ]
     .concat()
 }
@@ -707,7 +740,7 @@ fn utmpset_marks_the_line_dead_as_c() {
         assert_ne!(ua, sample_utmp(), "{line}: utmp unchanged");
         let (wa, wb) =
             (fs::read(a.join("log/wtmp")).unwrap(), fs::read(b.join("log/wtmp")).unwrap());
-        assert_eq!(wa.len(), std::mem::size_of::<libc::utmpx>(), "{line}");
+        assert_eq!(wa.len(), std::mem::size_of::<GlibcUtmpx>(), "{line}");
         assert_eq!(without_times(&wa), without_times(&wb), "wtmp after {line}");
         let now =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
@@ -737,7 +770,7 @@ fn utmpset_failures_as_c() {
     let a = scratch("utmp-ours", Some(&sample_utmp()), false);
     let out = in_namespace(a.path(), &ours, &["-w", "tty5"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(fs::read(a.join("log/wtmp")).unwrap().len(), std::mem::size_of::<libc::utmpx>());
+    assert_eq!(fs::read(a.join("log/wtmp")).unwrap().len(), std::mem::size_of::<GlibcUtmpx>());
     // Usage (exit 1) as C, except for the program path in the usage line.
     for args in [&[][..], &["-x", "tty5"]] {
         let o = util::run(&ours, args, Path::new("/"));
@@ -761,7 +794,7 @@ fn utmpset_line_lengths_as_2_3_0() {
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let after = without_times(&fs::read(a.join("run/utmp")).unwrap());
     let mut want = without_times(&sample_utmp());
-    want[3] = without_times(&record(libc::DEAD_PROCESS, 400, &full, "7", "", ""))[0].clone();
+    want[3] = without_times(&record(DEAD_PROCESS, 400, &full, "7", "", ""))[0].clone();
     assert_eq!(after, want);
     let a = scratch("utmp-ours", Some(&sample_utmp()), true);
     let line = "y".repeat(UT_LINESIZE + 1);

@@ -1,52 +1,20 @@
-//! macOS backend: the BSD kqueue loop; no PID-1 role (launchd owns PID 1).
-//!
-//! Not written yet: every call answers `Unsupported` (naming the OS) until the portability work
-//! completes it.
+//! macOS backend: the BSD kqueue event loop (shared file `platform/bsd/kqueue.rs`). macOS has no
+//! PID-1 role for runit (launchd is PID 1), so the init-only services answer `Unsupported`.
 
-use std::io;
-use std::os::fd::RawFd;
-use std::path::Path;
-use std::time::Instant;
+#[cfg(not(runit_portable))]
+#[path = "../bsd/kqueue.rs"]
+mod kqueue;
+mod os;
 
-use crate::platform::{unsupported, Event, How, Interest, Platform, Signal, WatchId};
+/// The native event loop; `--cfg runit_portable` replaces it (and only it) with the portable one.
+#[cfg(not(runit_portable))]
+pub mod event {
+    pub use super::kqueue::{Native, SUPPORTS_DIR_WATCH};
+}
 
+pub use os::{become_subreaper, reboot, reset_child_signals, set_ctrl_alt_del};
+
+/// No reaper facility on macOS.
 pub const SUPPORTS_SUBREAPER: bool = false;
-pub const SUPPORTS_DIR_WATCH: bool = false;
-
-pub struct Native {
-    _private: (),
-}
-
-impl Platform for Native {
-    fn new(_signals: &[Signal]) -> io::Result<Self> {
-        Err(unsupported("the portable event loop"))
-    }
-    fn add_fd(&mut self, _fd: RawFd, _interest: Interest) -> io::Result<()> {
-        Err(unsupported("fd watching"))
-    }
-    fn remove_fd(&mut self, _fd: RawFd) -> io::Result<()> {
-        Err(unsupported("fd watching"))
-    }
-    fn watch_dir(&mut self, _path: &Path) -> io::Result<WatchId> {
-        Err(unsupported("directory watching"))
-    }
-    fn unwatch_dir(&mut self, _id: WatchId) -> io::Result<()> {
-        Err(unsupported("directory watching"))
-    }
-    fn wait(&mut self, _deadline: Option<Instant>) -> io::Result<Event> {
-        Err(unsupported("the portable event loop"))
-    }
-}
-
-pub fn reset_child_signals(_signals: &[Signal]) -> io::Result<()> {
-    Err(unsupported("signal reset"))
-}
-pub fn reboot(_how: How) -> io::Result<()> {
-    Err(unsupported("reboot"))
-}
-pub fn set_ctrl_alt_del(_to_signal: bool) -> io::Result<()> {
-    Err(unsupported("ctrl-alt-del routing"))
-}
-pub fn become_subreaper() -> io::Result<()> {
-    Err(unsupported("a child subreaper"))
-}
+/// launchd owns PID 1; `runit` refuses to run as PID 1 here.
+pub const SUPPORTS_PID1: bool = false;

@@ -1,5 +1,5 @@
-//! utmp and wtmp where no backend exists yet (every OS but Linux for now): each call answers
-//! `Unsupported` naming the OS, so utmpset never reports success for work it did not do.
+//! utmp and wtmp on systems without a backend for them (none of the supported OSes): each call
+//! answers `Unsupported` naming the OS, so utmpset never reports success for work it did not do.
 
 use crate::platform::{unsupported, UtmpError};
 
