@@ -8,6 +8,7 @@ pub mod errstr;
 pub mod init;
 pub mod platform;
 pub mod supervise;
+pub mod sv;
 pub mod svlogd;
 pub mod sys;
 pub mod tai;

@@ -1,7 +1,7 @@
-//! `sv`: not written yet.
+//! `sv`: controls and reports services supervised by runsv; the work is in `runit::sv`.
 
-/// Placeholder until the program exists: says so and fails, never pretends to work.
+/// Entry point: the exit code of sv(8).
 pub fn main() -> i32 {
-    eprintln!("sv: fatal: not implemented yet");
-    111
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    crate::sv::run(&argv)
 }

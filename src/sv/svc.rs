@@ -1,0 +1,274 @@
+//! One service as sv sees it (all OSes): where its directory is, whether its runsv runs, its
+//! status record and the status line, the `status` command and sending control letters.
+//!
+//! Texts, their order and what counts as a failure follow runit's sv.c; deviations are marked.
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::out::{self, Out};
+use crate::supervise::status::{State, Status, Want};
+use crate::tai::Tai64n;
+
+/// A service named on the command line whose directory exists.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The name as given; every message shows it.
+    pub name: Vec<u8>,
+    pub dir: PathBuf,
+}
+
+/// What sv carries from service to service.
+#[derive(Debug)]
+pub struct Ctx {
+    pub out: Out,
+    pub lsb: bool,
+    /// The first command letter: for `x`, "runsv not running" is success.
+    pub first_act: u8,
+    /// When sv started: `t`, `k` and `o` wait for a status record newer than that.
+    pub start: Tai64n,
+}
+
+/// The outcome of reading a service's state (C's svstatus_get).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Got {
+    Record(Status),
+    /// Nobody holds `supervise/ok` open: no runsv (already reported).
+    NotRunning,
+    /// Something else went wrong (already reported as a warning).
+    Trouble,
+}
+
+/// Where a service name points: names not starting with `/` or `.` and not ending in `/` are
+/// looked up in `svdir`, everything else relative to the current directory. The error is the
+/// one C's chdir() would have met.
+pub fn locate(svdir: &OsStr, name: &OsStr) -> io::Result<PathBuf> {
+    let n = name.as_bytes();
+    let lookup = !n.is_empty() && n[0] != b'/' && n[0] != b'.' && !n.ends_with(b"/");
+    if !lookup {
+        is_dir(Path::new(name))?;
+        return Ok(PathBuf::from(name));
+    }
+    // C changes into $SVDIR first, so an unusable $SVDIR is what gets reported.
+    is_dir(Path::new(svdir))?;
+    let path = Path::new(svdir).join(name);
+    is_dir(&path)?;
+    Ok(path)
+}
+
+/// Like chdir(): ENOENT for "", ENOTDIR for anything but a directory (symlinks followed).
+pub fn is_dir(p: &Path) -> io::Result<()> {
+    if p.as_os_str().is_empty() {
+        return Err(io::Error::from_raw_os_error(libc::ENOENT));
+    }
+    if fs::metadata(p)?.is_dir() {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(libc::ENOTDIR))
+    }
+}
+
+/// Opens a FIFO for writing without blocking: ENXIO when nobody reads it.
+pub fn open_fifo_write(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+fn is_enxio(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ENXIO)
+}
+
+/// The service's log subdirectory label in messages, as C's `islog`.
+pub fn log_label(name: &[u8]) -> Vec<u8> {
+    let mut l = name.to_vec();
+    l.extend_from_slice(b"/log");
+    l
+}
+
+/// Reads the state of the supervisor of `base` (a service or its `log`), reporting problems
+/// under `label`.
+pub fn get(ctx: &mut Ctx, base: &Path, label: &[u8]) -> Got {
+    match open_fifo_write(&base.join("supervise/ok")) {
+        Ok(f) => drop(f),
+        Err(e) if is_enxio(&e) => {
+            if ctx.first_act == b'x' {
+                ctx.out.ok(label, "runsv not running");
+            } else {
+                ctx.out.fail(label, "runsv not running", None);
+            }
+            return Got::NotRunning;
+        }
+        Err(e) => {
+            ctx.out.warn(label, "unable to open supervise/ok", Some(&e));
+            return Got::Trouble;
+        }
+    }
+    match read_record(&base.join("supervise/status")) {
+        Ok(Some(st)) => Got::Record(st),
+        // Deviation: C also reports a valid 18-byte daemontools record, and a record whose
+        // state byte is not 0, 1 or 2, as "bad format"; here the former is read (state from
+        // the pid) and only the latter is refused.
+        Ok(None) => {
+            ctx.out.warn(label, "unable to read supervise/status: bad format", None);
+            Got::Trouble
+        }
+        Err((what, e)) => {
+            ctx.out.warn(label, what, Some(&e));
+            Got::Trouble
+        }
+    }
+}
+
+/// Reads up to 20 bytes, as C's single read(); `None` for a record of the wrong size or kind.
+fn read_record(path: &Path) -> Result<Option<Status>, (&'static str, io::Error)> {
+    let f = File::open(path).map_err(|e| ("unable to open supervise/status", e))?;
+    let mut buf = Vec::with_capacity(20);
+    f.take(20).read_to_end(&mut buf).map_err(|e| ("unable to read supervise/status", e))?;
+    if buf.len() != 20 && buf.len() != 18 {
+        return Ok(None);
+    }
+    Ok(Status::decode(&buf).ok())
+}
+
+/// The want byte of the record (`u` or `d`), as C compares it with command letters.
+pub fn want_byte(st: &Status) -> u8 {
+    if st.want == Want::Up {
+        b'u'
+    } else {
+        b'd'
+    }
+}
+
+/// Appends the status line of one record (C's svstatus_print) and tells 1 if there is a
+/// process, 2 if not, 0 if the `down` file could not be checked (warned on stderr, nothing
+/// appended).
+pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u8]) -> u8 {
+    let normally_up = match fs::metadata(base.join("down")) {
+        Ok(_) => false,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => true,
+        Err(e) => {
+            out::warn_stderr("unable to stat", service, "down", &e);
+            return 0;
+        }
+    };
+    let o = &mut ctx.out;
+    o.puts(match st.state {
+        State::Down => b"down: ",
+        State::Run => b"run: ",
+        State::Finish => b"finish: ",
+    });
+    o.puts(shown);
+    o.puts(b": ");
+    if st.state != State::Down {
+        o.puts(format!("(pid {}) ", st.pid).as_bytes());
+    }
+    let age = Tai64n::now().secs.saturating_sub(st.since.secs);
+    o.puts(format!("{age}s").as_bytes());
+    let pid = st.pid != 0;
+    let want = want_byte(st);
+    let suffixes: [(bool, &[u8]); 6] = [
+        (pid && !normally_up, b", normally down"),
+        (!pid && normally_up, b", normally up"),
+        (pid && st.paused, b", paused"),
+        (!pid && want == b'u', b", want up"),
+        (pid && want == b'd', b", want down"),
+        (pid && st.term_sent, b", got TERM"),
+    ];
+    for (on, s) in suffixes {
+        if on {
+            o.puts(s);
+        }
+    }
+    if pid {
+        1
+    } else {
+        2
+    }
+}
+
+/// The `status` command for one service: its line, then `; ` and the log service's. Returns
+/// the exit code when sv must stop here (LSB mode).
+pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<i32> {
+    let st = match get(ctx, &svc.dir, &svc.name) {
+        Got::Record(st) => st,
+        Got::Trouble if ctx.lsb => return Some(4),
+        Got::Trouble | Got::NotRunning => return None,
+    };
+    let main = print(ctx, &st, &svc.dir, &svc.name, &svc.name);
+    status_log(ctx, svc);
+    ctx.out.flush();
+    // runit 2.3.0: the LSB exit code reflects the service itself. 2.1.2 let the log service's
+    // state overwrite it, so a down service with a running logger read as running (exit 0).
+    ctx.lsb.then_some(match main {
+        1 => 0,
+        2 => 3,
+        _ => 4,
+    })
+}
+
+fn status_log(ctx: &mut Ctx, svc: &Service) {
+    let log = svc.dir.join("log");
+    let label = log_label(&svc.name);
+    match is_dir(&log) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => ctx.out.puts(b"\n"),
+        Err(e) => {
+            ctx.out.puts(b"; ");
+            ctx.out.warn(&label, "unable to change directory", Some(&e));
+        }
+        Ok(()) => {
+            ctx.out.puts(b"; ");
+            // Deviation: when the log's record cannot be read, C goes on to print the
+            // previous record again under "log"; that misleading line is left out.
+            if let Got::Record(st) = get(ctx, &log, &label) {
+                print(ctx, &st, &log, b"log", &svc.name);
+                ctx.out.puts(b"\n");
+            }
+        }
+    }
+}
+
+/// Sends `letters` to the service's runsv (C's control): 1 sent, 0 not needed (it already
+/// wants that), -1 failed (reported).
+pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[u8]) -> i8 {
+    let Got::Record(st) = get(ctx, &svc.dir, &svc.name) else { return -1 };
+    let a = letters.first().copied().unwrap_or(b's');
+    // `d` is still sent when down is wanted but no TERM went out (a service started `once`).
+    if want_byte(&st) == a && (a != b'd' || st.term_sent) {
+        return 0;
+    }
+    let mut f = match open_fifo_write(&svc.dir.join("supervise/control")) {
+        Ok(f) => f,
+        Err(e) if is_enxio(&e) => {
+            if a == b'x' {
+                ctx.out.ok(&svc.name, "runsv not running");
+            } else {
+                ctx.out.fail(&svc.name, "runsv not running", None);
+            }
+            return -1;
+        }
+        Err(e) => {
+            ctx.out.warn(&svc.name, "unable to open supervise/control", Some(&e));
+            return -1;
+        }
+    };
+    // One write, as C: the letters of `restart` (tcu) arrive together.
+    match f.write(letters) {
+        Ok(n) if n == letters.len() => 1,
+        Ok(_) => {
+            ctx.out.warn(&svc.name, "unable to write to supervise/control", None);
+            -1
+        }
+        Err(e) => {
+            ctx.out.warn(&svc.name, "unable to write to supervise/control", Some(&e));
+            -1
+        }
+    }
+}
+
+/// The name as given, for messages.
+pub fn shown(name: &OsStr) -> Vec<u8> {
+    name.as_bytes().to_vec()
+}

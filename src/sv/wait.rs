@@ -1,0 +1,272 @@
+//! Waiting for commands to take effect (all OSes): the checks of runit's sv.c, evaluated
+//! whenever something may have changed instead of every 420 ms.
+//!
+//! A service is re-read when its `supervise/` directory changes, when its runsv goes away, or
+//! on a deadline: the overall timeout, a `./check` script's retry (it says "not yet" without an
+//! event to announce "now": retried after 25 ms, doubling up to 250 ms), or a short poll where
+//! the platform cannot watch.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::args::Plan;
+use super::events::{self, Events};
+use super::out::{self, KILL, OK, TIMEOUT};
+use super::svc::{self, want_byte, Ctx, Got, Service};
+use crate::supervise::status::{State, Status};
+
+const FIRST_RETRY: Duration = Duration::from_millis(25);
+const MAX_RETRY: Duration = Duration::from_millis(250);
+/// The shortest wait: C looks once more 420 ms after its first look before it gives up, even
+/// with `-w 0`; that keeps meaning what it meant.
+const MIN_WAIT: Duration = Duration::from_millis(420);
+/// A `./check` started at or after the deadline still gets this long to answer.
+const CHECK_GRACE: Duration = Duration::from_secs(1);
+
+/// A service still being waited for.
+struct Pending {
+    svc: Service,
+    /// Watching it was attempted.
+    armed: bool,
+    /// Events wake sv up for it; otherwise it is polled.
+    watched: bool,
+    /// When to evaluate it again without an event.
+    next: Option<Instant>,
+    retry: Duration,
+    /// The record last seen: a `./check` is re-run at once when it changes.
+    last: Option<Status>,
+}
+
+enum Verdict {
+    Done,
+    Failed,
+    NotYet,
+}
+
+/// Waits until every service reached what `plan` asked for, reporting each as it does, or
+/// until `limit` passed (then `timeout:`/`kill:`).
+pub fn wait_all(ctx: &mut Ctx, plan: &Plan, services: Vec<Service>, limit: Duration) {
+    let mut ev = Events::new();
+    let deadline = Instant::now().checked_add(limit.max(MIN_WAIT));
+    let mut live: Vec<Pending> = services
+        .into_iter()
+        .map(|svc| Pending {
+            svc,
+            armed: false,
+            watched: false,
+            next: None,
+            retry: FIRST_RETRY,
+            last: None,
+        })
+        .collect();
+    while !live.is_empty() {
+        // As in C, a round that starts after the deadline checks once more, then gives up.
+        let expired = deadline.is_some_and(|d| Instant::now() >= d);
+        live.retain_mut(|p| !settle(ctx, plan, p, &mut ev, expired, deadline));
+        if live.is_empty() {
+            break;
+        }
+        // Watches are only set up for what still has to be waited for (tearing an inotify
+        // instance down costs the kernel a grace period, ~10 ms, that sv would make its caller
+        // wait for). What changed between the reading and the watch is caught by reading again
+        // before sleeping.
+        if arm(&mut ev, &mut live) {
+            continue;
+        }
+        let retry = live.iter().filter_map(|p| p.next).min();
+        let until = match (retry, deadline) {
+            (Some(r), Some(d)) => Some(r.min(d)),
+            (r, d) => r.or(d),
+        };
+        ev.wait(until);
+    }
+}
+
+/// Watches the services not watched yet; true if there were any.
+fn arm(ev: &mut Events, live: &mut [Pending]) -> bool {
+    let mut any = false;
+    for p in live.iter_mut().filter(|p| !p.armed) {
+        p.armed = true;
+        p.watched = ev.watch_service(&p.svc.dir);
+        if !p.watched {
+            p.next = Some(events::soonest(p.next, Instant::now() + events::POLL));
+        }
+        any = true;
+    }
+    any
+}
+
+/// Evaluates one service; true when it is finished with (reported either way).
+fn settle(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    p: &mut Pending,
+    ev: &mut Events,
+    expired: bool,
+    deadline: Option<Instant>,
+) -> bool {
+    let mut script =
+        Script { ev, deadline, may_run: expired, wanted: false, ran: false, result: None };
+    match check(ctx, plan, p, &mut script) {
+        Verdict::Done | Verdict::Failed => true,
+        Verdict::NotYet if expired => {
+            timeout(ctx, plan, &p.svc);
+            true
+        }
+        Verdict::NotYet => {
+            let now = Instant::now();
+            if script.ran && script.result == Some(false) {
+                p.next = Some(now + p.retry);
+                p.retry = (p.retry * 2).min(MAX_RETRY);
+            } else if script.ran || !script.wanted {
+                // Waiting on the record alone: only an event (or the deadline) helps.
+                p.next = None;
+            }
+            if p.armed && !p.watched {
+                p.next = Some(events::soonest(p.next, now + events::POLL));
+            }
+            false
+        }
+    }
+}
+
+/// C's check(): whether each letter has taken effect; reports `ok:` with the status line.
+fn check(ctx: &mut Ctx, plan: &Plan, p: &mut Pending, script: &mut Script) -> Verdict {
+    let st = match svc::get(ctx, &p.svc.dir, &p.svc.name) {
+        Got::Record(st) => st,
+        Got::NotRunning if plan.acts.first() == Some(&b'x') => return Verdict::Done,
+        Got::NotRunning | Got::Trouble => return Verdict::Failed,
+    };
+    let due = p.next.map_or(true, |t| Instant::now() >= t);
+    script.may_run |= due || p.last != Some(st);
+    p.last = Some(st);
+    for &letter in &plan.acts {
+        if !reached(ctx, &st, letter, &p.svc, script) {
+            return Verdict::NotYet;
+        }
+    }
+    ctx.out.puts(OK);
+    svc::print(ctx, &st, &p.svc.dir, &p.svc.name, &p.svc.name);
+    ctx.out.puts(b"\n");
+    ctx.out.flush();
+    Verdict::Done
+}
+
+/// Whether one command letter has taken effect, by the rules of runit's sv.c.
+fn reached(ctx: &mut Ctx, st: &Status, letter: u8, svc: &Service, script: &mut Script) -> bool {
+    let pid = st.pid != 0;
+    let want = want_byte(st);
+    // runit 2.3.0: `check` waits for the state that is wanted (2.1.2 only ran ./check when
+    // there was a process, and reported a down service as fine).
+    let c = match letter {
+        b'C' if want == b'd' => b'd',
+        b'C' => b'u',
+        c => c,
+    };
+    // Deviation: C compares whole seconds, so a record written earlier in the second sv
+    // started counts as new, and `restart` could report success before runsv even got the
+    // command. The record's full timestamp is compared here.
+    let old = st.since < ctx.start;
+    match c {
+        b'x' => false,
+        b'u' => pid && st.state == State::Run && script.ok(svc),
+        b'd' => !pid && st.state == State::Down,
+        b't' | b'k' => (!pid && want == b'd') || (!old && pid && !st.term_sent && script.ok(svc)),
+        b'o' => !((!pid && old) || (pid && want != b'd')),
+        b'p' => !pid || st.paused,
+        b'c' => !pid || !st.paused,
+        _ => true,
+    }
+}
+
+/// Runs `./check` at most once per evaluation, and only when it is due.
+struct Script<'a> {
+    ev: &'a mut Events,
+    deadline: Option<Instant>,
+    /// Whether running `./check` now is due (else the last "not yet" stands).
+    may_run: bool,
+    /// A letter needed the script's verdict.
+    wanted: bool,
+    ran: bool,
+    result: Option<bool>,
+}
+
+impl Script<'_> {
+    fn ok(&mut self, svc: &Service) -> bool {
+        self.wanted = true;
+        if let Some(r) = self.result {
+            return r;
+        }
+        if !self.may_run {
+            return false;
+        }
+        let r = self.run(svc);
+        self.ran = true;
+        self.result = Some(r);
+        r
+    }
+
+    /// C's checkscript(): no `check` file means ready; otherwise its exit code decides.
+    fn run(&mut self, svc: &Service) -> bool {
+        match fs::metadata(svc.dir.join("check")) {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return true,
+            Err(e) => {
+                out::warn_stderr("unable to stat", &svc.name, "check", &e);
+                return false;
+            }
+        }
+        // SIGCHLD must be taken over before the child can exit, or its exit could go unseen.
+        self.ev.prepare();
+        let mut cmd = Command::new("./check");
+        cmd.current_dir(&svc.dir);
+        // SAFETY: between fork and exec only async-signal-safe calls: sigaction/sigprocmask
+        // in reset_signals, and close(2). Standard output is closed, as C does.
+        unsafe {
+            cmd.pre_exec(|| {
+                let _ = events::reset_signals();
+                libc::close(1);
+                Ok(())
+            });
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => return spawn_failed(svc, &e),
+        };
+        let until = self.deadline.map(|d| d.max(Instant::now() + CHECK_GRACE));
+        match self.ev.wait_child(&mut child, until) {
+            // Deviation: C's wait_exitcode() reads a death by signal as exit code 0, ready.
+            Some(st) => st.success(),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                false
+            }
+        }
+    }
+}
+
+/// C forks, then the child warns if exec fails and exits 0, which reads as "ready"; a failed
+/// fork is "not ready".
+fn spawn_failed(svc: &Service, e: &std::io::Error) -> bool {
+    let fork = matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOMEM));
+    let what = if fork { "unable to fork for" } else { "unable to run" };
+    out::warn_stderr(what, &svc.name, "check", e);
+    !fork
+}
+
+/// Reports a service that did not get there in time; the `force-*` verbs then send `k`.
+fn timeout(ctx: &mut Ctx, plan: &Plan, svc: &Service) {
+    ctx.out.puts(if plan.kill { KILL } else { TIMEOUT });
+    if let Got::Record(st) = svc::get(ctx, &svc.dir, &svc.name) {
+        svc::print(ctx, &st, &svc.dir, &svc.name, &svc.name);
+        ctx.out.failures += 1;
+    }
+    ctx.out.puts(b"\n");
+    ctx.out.flush();
+    if plan.kill {
+        svc::control(ctx, svc, b"k");
+    }
+}
