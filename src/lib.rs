@@ -1,6 +1,9 @@
 //! runit in Rust: the portable core shared by every program. Each program's entry point lives in
 //! `cmd`; the kernel-facing parts live behind `platform`.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 pub mod chpst;
 pub mod cmd;

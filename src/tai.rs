@@ -42,22 +42,26 @@ impl Tai64n {
 
     /// Reads the 12-byte external format.
     pub fn from_bytes(b: &[u8; 12]) -> Tai64n {
-        let mut s = [0u8; 8];
-        s.copy_from_slice(&b[..8]);
-        let mut n = [0u8; 4];
-        n.copy_from_slice(&b[8..]);
-        Tai64n { secs: u64::from_be_bytes(s), nanos: u32::from_be_bytes(n) }
+        let [s @ .., n0, n1, n2, n3] = *b;
+        Tai64n { secs: u64::from_be_bytes(s), nanos: u32::from_be_bytes([n0, n1, n2, n3]) }
     }
 
     /// The 24 lowercase hex digits svlogd puts after `@` (without the `@`).
     pub fn to_hex(self) -> [u8; 24] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 24];
-        for (i, byte) in self.to_bytes().iter().enumerate() {
-            out[2 * i] = HEX[usize::from(byte >> 4)];
-            out[2 * i + 1] = HEX[usize::from(byte & 15)];
+        for (pair, byte) in out.chunks_exact_mut(2).zip(self.to_bytes()) {
+            pair.copy_from_slice(&[hex_digit(byte >> 4), hex_digit(byte & 15)]);
         }
         out
+    }
+}
+
+/// The lowercase hex digit of a nibble (0..=15).
+fn hex_digit(n: u8) -> u8 {
+    if n < 10 {
+        b'0' + n
+    } else {
+        b'a' + (n - 10)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Black-box tests: they run the built binaries in temporary service directories and wait on
 //! state, never on fixed sleeps. Differential tests compare with the C programs unpacked by
 //! `ci/peers`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod util;
 

@@ -185,7 +185,7 @@ impl Native {
             Err(Errno::EINTR) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        for ev in &evs[..n] {
+        for ev in evs.iter().take(n) {
             if let Some(e) = event_of(ev) {
                 if !self.pending.contains(&e) {
                     self.pending.push_back(e);

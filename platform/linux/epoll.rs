@@ -142,7 +142,7 @@ impl Native {
             Err(nix::errno::Errno::EINTR) => return Ok(0),
             Err(e) => return Err(e.into()),
         };
-        for ev in &evs[..n] {
+        for ev in evs.iter().take(n) {
             match ev.data() {
                 TAG_SIGNALS => self.drain_signals()?,
                 TAG_INOTIFY => self.drain_inotify()?,

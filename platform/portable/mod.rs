@@ -157,11 +157,13 @@ impl Native {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        if self.pollfds[0].revents != 0 {
+        // The self-pipe comes first, then one entry per watched fd.
+        let Some((selfpipe, fds)) = self.pollfds.split_first() else { return Ok(()) };
+        if selfpipe.revents != 0 {
             let pending = &mut self.pending;
             self.signals.take(|s| push_once(pending, Event::Signal(s)))?;
         }
-        for (p, (fd, interest)) in self.pollfds[1..].iter().zip(&self.fds) {
+        for (p, (fd, interest)) in fds.iter().zip(&self.fds) {
             if let Some(ev) = fd_event(*fd, *interest, p.revents) {
                 self.pending.push_back(ev);
             }

@@ -30,11 +30,16 @@ static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 /// must not wake (and fool) its parent through the shared pipe.
 static OWNER: AtomicI32 = AtomicI32::new(0);
 
+/// The pending flag of signal number `sig` (every signal nix names has one).
+fn pending(sig: libc::c_int) -> Option<&'static AtomicBool> {
+    usize::try_from(sig).ok().and_then(|i| PENDING.get(i))
+}
+
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only async-signal-safe work here: atomics, getpid, write; errno is preserved for the code
     // the signal interrupted.
     let saved = Errno::last_raw();
-    if let Some(flag) = usize::try_from(sig).ok().and_then(|i| PENDING.get(i)) {
+    if let Some(flag) = pending(sig) {
         flag.store(true, Ordering::SeqCst);
     }
     let fd = WAKE_FD.load(Ordering::SeqCst);
@@ -76,7 +81,9 @@ impl SelfPipe {
         // SAFETY: getpid has no preconditions.
         OWNER.store(unsafe { libc::getpid() }, Ordering::SeqCst);
         for s in signals {
-            PENDING[*s as usize % MAX_SIG].store(false, Ordering::SeqCst);
+            if let Some(flag) = pending(*s as libc::c_int) {
+                flag.store(false, Ordering::SeqCst);
+            }
             let action = SigAction::new(
                 SigHandler::Handler(on_signal),
                 SaFlags::SA_RESTART,
@@ -112,7 +119,7 @@ impl SelfPipe {
             }
         }
         for (s, _) in &self.previous {
-            if PENDING[*s as usize % MAX_SIG].swap(false, Ordering::SeqCst) {
+            if pending(*s as libc::c_int).is_some_and(|f| f.swap(false, Ordering::SeqCst)) {
                 found(*s);
             }
         }

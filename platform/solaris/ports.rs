@@ -185,7 +185,7 @@ impl Native {
             }
         }
         let n = (nget as usize).min(evs.len());
-        for ev in &evs[..n] {
+        for ev in evs.iter().take(n) {
             self.dispatch(ev)?;
         }
         Ok(())

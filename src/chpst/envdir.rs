@@ -5,8 +5,8 @@
 //! variable. Names containing `=` are refused: no environment can hold such a variable.
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::fs::OpenOptions;
+use std::io::{self, BufRead, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -90,13 +90,34 @@ fn is_dir_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EISDIR)
 }
 
-/// The value a file holds: `None` for an empty file, else its first line, trimmed and with NUL
-/// bytes turned into newlines. Non-blocking open, so a FIFO without writer reads as empty
-/// instead of hanging (as C runit's open_read does).
+/// The longest first line read from an envdir file, newline excluded. No system takes much
+/// more in one environment string (Linux refuses any over 128 KiB at exec), and the bound keeps
+/// a huge file from being read into memory: only the bytes up to the first newline are read.
+pub const VALUE_MAX: usize = 1 << 20;
+
+/// The value a file holds (see [`value_of`]). Non-blocking open, so a FIFO without writer reads
+/// as empty instead of hanging (as C runit's open_read does).
 fn first_line(path: &Path) -> io::Result<Option<OsString>> {
     let file = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    let raw = read_first_line(file)?;
-    let Some(mut line) = raw else { return Ok(None) };
+    value_of(file)
+}
+
+/// The value of an envdir file read from `input`: `None` when it has no bytes at all, else its
+/// first line, trimmed of trailing spaces and tabs and with NUL bytes turned into newlines. A
+/// first line longer than [`VALUE_MAX`] is refused (`InvalidData`) rather than read whole.
+pub fn value_of(input: impl Read) -> io::Result<Option<OsString>> {
+    let mut line = Vec::new();
+    let limit = u64::try_from(VALUE_MAX).unwrap_or(u64::MAX).saturating_add(1);
+    io::BufReader::new(input.take(limit)).read_until(b'\n', &mut line)?;
+    if line.is_empty() {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > VALUE_MAX {
+        let why = format!("first line longer than {VALUE_MAX} bytes");
+        return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+    }
     while matches!(line.last(), Some(b' ' | b'\t')) {
         line.pop();
     }
@@ -104,29 +125,6 @@ fn first_line(path: &Path) -> io::Result<Option<OsString>> {
         *b = b'\n';
     }
     Ok(Some(OsString::from_vec(line)))
-}
-
-/// Reads up to the first newline; `None` when the file has no bytes at all.
-fn read_first_line(mut file: File) -> io::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    let mut buf = [0u8; 256];
-    let mut any = false;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(any.then_some(line));
-        }
-        any = true;
-        if let Some(nl) = buf[..n].iter().position(|&b| b == b'\n') {
-            line.extend_from_slice(&buf[..nl]);
-            return Ok(Some(line));
-        }
-        line.extend_from_slice(&buf[..n]);
-    }
 }
 
 /// Applies `edits` to an environment given as `NAME=value` entries: every entry of an edited
@@ -144,8 +142,7 @@ pub fn apply(env: &mut Vec<OsString>, edits: &[EnvEdit]) {
 }
 
 fn entry_name(entry: &OsStr) -> &[u8] {
-    let b = entry.as_bytes();
-    &b[..b.iter().position(|&c| c == b'=').unwrap_or(b.len())]
+    entry.as_bytes().split(|&c| c == b'=').next().unwrap_or_default()
 }
 
 #[cfg(test)]

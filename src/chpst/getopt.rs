@@ -48,7 +48,7 @@ impl<'a> Getopt<'a> {
 
     /// The operands after the options (valid once the iterator returned `None`).
     pub fn rest(&self) -> &'a [OsString] {
-        &self.args[self.ind.min(self.args.len())..]
+        self.args.get(self.ind..).unwrap_or_default()
     }
 
     /// Whether `c` takes an argument: `Some(true)`, `Some(false)`, or `None` if unknown.
@@ -59,7 +59,7 @@ impl<'a> Getopt<'a> {
 
     /// Moves to the next word when the current bundle is used up; false at the end of options.
     fn start_word(&mut self) -> bool {
-        if self.pos > 0 && self.pos >= self.args[self.ind].len() {
+        if self.pos > 0 && self.pos >= self.args.get(self.ind).map_or(0, |w| w.len()) {
             self.ind += 1;
             self.pos = 0;
         }
@@ -83,8 +83,8 @@ impl<'a> Getopt<'a> {
     }
 
     fn option_argument(&mut self, c: u8) -> Opt {
-        let word = self.args[self.ind].as_bytes();
-        let attached = &word[self.pos..];
+        let word = self.args.get(self.ind).map_or(&[][..], |w| w.as_bytes());
+        let attached = word.get(self.pos..).unwrap_or_default();
         self.ind += 1;
         self.pos = 0;
         if !attached.is_empty() {
@@ -108,7 +108,11 @@ impl Iterator for Getopt<'_> {
             self.done = true;
             return None;
         }
-        let c = self.args[self.ind].as_bytes()[self.pos];
+        // start_word left `pos` on a byte of the word `ind`.
+        let Some(&c) = self.args.get(self.ind).and_then(|w| w.as_bytes().get(self.pos)) else {
+            self.done = true;
+            return None;
+        };
         self.pos += 1;
         match self.takes_arg(c) {
             None => Some(Opt::Illegal(c)),

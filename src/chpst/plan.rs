@@ -134,10 +134,11 @@ impl Plan {
 
     fn close_stdio(&self) -> Result<(), Fatal> {
         const NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
-        for (fd, name) in NAMES.iter().enumerate() {
-            // SAFETY: closing one of the standard descriptors, which nothing here uses again
-            // (messages after closing stderr are lost, as with C runit).
-            if self.close[fd] && unsafe { libc::close(fd as libc::c_int) } == -1 {
+        for ((fd, name), close) in (0..).zip(NAMES).zip(self.close) {
+            // SAFETY: closing one of the standard descriptors (0, 1 or 2), which nothing here
+            // uses again (messages after closing stderr are lost, as with C runit). close(2)
+            // takes no pointer, so no memory can be touched.
+            if close && unsafe { libc::close(fd) } == -1 {
                 return Err(Fatal::sys(
                     &format!("unable to close {name}"),
                     &io::Error::last_os_error(),
@@ -161,11 +162,12 @@ impl Plan {
             .collect();
         envdir::apply(&mut env, edits);
         let mut argv = prog.to_vec();
-        if let Some(a0) = &self.argv0 {
-            argv[0] = a0.clone();
+        if let (Some(a0), Some(first)) = (&self.argv0, argv.first_mut()) {
+            first.clone_from(a0);
         }
         let e = pathexec(file, &argv, &env, path);
-        Stop::Fatal(Fatal::sys(&format!("unable to run: {}", argv[0].to_string_lossy()), &e))
+        let shown = argv.first().unwrap_or(file).to_string_lossy();
+        Stop::Fatal(Fatal::sys(&format!("unable to run: {shown}"), &e))
     }
 }
 

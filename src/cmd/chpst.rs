@@ -24,14 +24,33 @@ const USAGE_SOFTLIMIT: &str = " [-a allbytes] [-c corebytes] [-d databytes] [-f 
 [-t cpusecs] child";
 
 /// What the command line asked for.
-enum Parsed {
+#[derive(Debug)]
+pub enum Parsed {
     Run(Box<Plan>, Vec<OsString>),
     /// Print the usage line (after the option complaint, if any) and exit 100.
     Usage(Option<String>),
 }
 
+/// A parsed command line: the personality's name, its usage text and what to do.
+#[derive(Debug)]
+pub struct Invocation {
+    pub name: String,
+    pub usage: &'static str,
+    pub parsed: Parsed,
+}
+
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
+    let inv = parse(&args);
+    match inv.parsed {
+        Parsed::Usage(complaint) => usage_exit(complaint, &inv.name, inv.usage),
+        Parsed::Run(plan, prog) => run(&plan, &prog),
+    }
+}
+
+/// Parses argv (argv[0] included), which also picks the personality. Nothing is done yet, but
+/// `-V` prints the version line, as C runit does while parsing.
+pub fn parse(args: &[OsString]) -> Invocation {
     let invoked = args.first().map(|a| basename(a)).unwrap_or_default();
     // As C runit: a leading `d` is dropped, so `dsetlock` is setlock too.
     let name = invoked.strip_prefix('d').unwrap_or(&invoked).to_string();
@@ -45,16 +64,12 @@ pub fn main() -> i32 {
         "softlimit" => (softlimit(rest, &invoked), USAGE_SOFTLIMIT),
         _ => (chpst(rest, &invoked), USAGE_CHPST),
     };
-    match parsed {
-        Parsed::Usage(complaint) => usage_exit(complaint, &name, usage),
-        Parsed::Run(plan, prog) => run(&plan, &prog),
-    }
+    Invocation { name, usage, parsed }
 }
 
 fn basename(a: &OsStr) -> String {
-    let b = a.as_bytes();
-    let start = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
-    String::from_utf8_lossy(&b[start..]).into_owned()
+    let base = a.as_bytes().rsplit(|&c| c == b'/').next().unwrap_or_default();
+    String::from_utf8_lossy(base).into_owned()
 }
 
 fn say(line: &str) {
@@ -110,7 +125,9 @@ fn chpst_flag(plan: &mut Plan, c: u8) -> bool {
     match c {
         b'v' => plan.verbose = true,
         b'P' => plan.new_session = true,
-        b'0' | b'1' | b'2' => plan.close[usize::from(c - b'0')] = true,
+        b'0' => plan.close[0] = true,
+        b'1' => plan.close[1] = true,
+        b'2' => plan.close[2] = true,
         _ => {
             say(&format!("$Id: runit-rs {} $\n", env!("CARGO_PKG_VERSION")));
             return false;
@@ -162,9 +179,9 @@ fn set_lock(plan: &mut Plan, path: &OsStr, wait: bool) -> bool {
 /// clamps the result anyway).
 fn parse_nice(v: &OsStr) -> Option<i32> {
     let b = v.as_bytes();
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
         _ => (false, b),
     };
     let n = limits::parse_count(OsStr::from_bytes(digits))?;

@@ -70,7 +70,7 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         match nix::unistd::write(fd, bytes) {
             Ok(0) => return,
-            Ok(n) => bytes = &bytes[n.min(bytes.len())..],
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
             Err(nix::errno::Errno::EINTR) => continue,
             // EAGAIN (console stopped or full) and real errors: drop the rest, never wait.
             Err(_) => return,

@@ -11,12 +11,12 @@ pub enum Stage {
 impl Stage {
     /// The script's path.
     pub fn path(self) -> &'static str {
-        let i = match self {
-            Stage::One => 0,
-            Stage::Two => 1,
-            Stage::Three => 2,
-        };
-        super::files::STAGES[i]
+        let [one, two, three] = super::files::STAGES;
+        match self {
+            Stage::One => one,
+            Stage::Two => two,
+            Stage::Three => three,
+        }
     }
 }
 

@@ -75,13 +75,12 @@ impl Status {
     /// Reads a record. An 18-byte daemontools record is accepted: its state is derived from the
     /// pid, as daemontools has no finish state.
     pub fn decode(b: &[u8]) -> Result<Status, DecodeError> {
-        if b.len() < 18 {
+        let Some((head, runit)) = b.split_first_chunk::<18>() else {
             return Err(DecodeError::Short(b.len()));
-        }
-        let mut t = [0u8; 12];
-        t.copy_from_slice(&b[..12]);
-        let pid = u32::from_le_bytes([b[12], b[13], b[14], b[15]]);
-        let state = match b.get(19) {
+        };
+        let [t @ .., p0, p1, p2, p3, paused, want] = *head;
+        let pid = u32::from_le_bytes([p0, p1, p2, p3]);
+        let state = match runit.get(1) {
             None if pid != 0 => State::Run,
             None | Some(0) => State::Down,
             Some(1) => State::Run,
@@ -91,9 +90,9 @@ impl Status {
         Ok(Status {
             since: Tai64n::from_bytes(&t),
             pid,
-            paused: b[16] != 0,
-            want: if b[17] == b'u' { Want::Up } else { Want::Down },
-            term_sent: b.get(18).is_some_and(|x| *x != 0),
+            paused: paused != 0,
+            want: if want == b'u' { Want::Up } else { Want::Down },
+            term_sent: runit.first().is_some_and(|x| *x != 0),
             state,
         })
     }

@@ -74,8 +74,7 @@ fn parse_rest(argv: &[OsString], prog: &[u8], lsb: bool) -> Result<Invocation, R
 }
 
 fn base_name(p: &[u8]) -> Vec<u8> {
-    let start = p.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
-    p[start..].to_vec()
+    p.rsplit(|&c| c == b'/').next().unwrap_or_default().to_vec()
 }
 
 #[derive(Debug, Default)]
@@ -94,26 +93,27 @@ fn getopt(argv: &[OsString], prog: &[u8]) -> Result<(Opts, usize), Refused> {
         if arg == b"--" {
             return Ok((o, i + 1));
         }
-        if arg.len() < 2 || arg[0] != b'-' {
+        let [b'-', flags @ ..] = arg else { break };
+        if flags.is_empty() {
             break;
         }
-        let mut j = 1;
-        while j < arg.len() {
-            match arg[j] {
+        i += 1;
+        let mut flags = flags;
+        while let Some((&c, rest)) = flags.split_first() {
+            flags = rest;
+            match c {
                 b'v' => o.verbose = true,
                 b'w' => {
-                    let val = if j + 1 < arg.len() {
-                        arg[j + 1..].to_vec()
-                    } else {
+                    let val = if rest.is_empty() {
+                        let Some(next) = argv.get(i) else {
+                            return Err(opt_error(prog, "option requires an argument", b'w'));
+                        };
                         i += 1;
-                        match argv.get(i) {
-                            Some(a) => a.as_bytes().to_vec(),
-                            None => {
-                                return Err(opt_error(prog, "option requires an argument", b'w'))
-                            }
-                        }
+                        next.as_bytes()
+                    } else {
+                        rest
                     };
-                    o.wait = Some(parse_secs(&val).ok_or_else(|| bad_wait(prog, &val))?);
+                    o.wait = Some(parse_secs(val).ok_or_else(|| bad_wait(prog, val))?);
                     o.verbose = true;
                     break;
                 }
@@ -123,9 +123,7 @@ fn getopt(argv: &[OsString], prog: &[u8]) -> Result<(Opts, usize), Refused> {
                 }
                 c => return Err(opt_error(prog, "illegal option", c)),
             }
-            j += 1;
         }
-        i += 1;
     }
     Ok((o, i))
 }

@@ -48,7 +48,7 @@ pub enum Got {
 /// one C's chdir() would have met.
 pub fn locate(svdir: &OsStr, name: &OsStr) -> io::Result<PathBuf> {
     let n = name.as_bytes();
-    let lookup = !n.is_empty() && n[0] != b'/' && n[0] != b'.' && !n.ends_with(b"/");
+    let lookup = !matches!(n.first(), None | Some(b'/' | b'.')) && !n.ends_with(b"/");
     if !lookup {
         is_dir(Path::new(name))?;
         return Ok(PathBuf::from(name));

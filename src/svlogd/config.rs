@@ -88,20 +88,22 @@ impl Config {
 /// A decimal number with an optional unit letter; anything else after it is refused.
 fn scaled(arg: &[u8], units: &[(u8, u64)]) -> Result<u64, &'static str> {
     // Trailing blanks (or a DOS line end) are harmless; C ignores anything after the number.
-    let end = arg.iter().rposition(|b| !b" \t\r".contains(b)).map_or(0, |i| i + 1);
-    let arg = &arg[..end];
-    let digits = arg.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 {
+    let mut arg = arg;
+    while let Some((b' ' | b'\t' | b'\r', rest)) = arg.split_last() {
+        arg = rest;
+    }
+    let (digits, unit) = arg.split_at(arg.iter().take_while(|b| b.is_ascii_digit()).count());
+    if digits.is_empty() {
         return Err("not a number");
     }
     let mut n: u64 = 0;
-    for &d in &arg[..digits] {
+    for &d in digits {
         n = n
             .checked_mul(10)
             .and_then(|n| n.checked_add(u64::from(d - b'0')))
             .ok_or("number too large")?;
     }
-    match &arg[digits..] {
+    match unit {
         [] => Ok(n),
         [u] => {
             let (_, f) = units.iter().find(|(c, _)| c == u).ok_or("unknown unit")?;

@@ -45,7 +45,9 @@ impl Feeder {
                 *r = !(32..=126).contains(&b);
             }
             for &b in &o.replace {
-                t[usize::from(b)] = true;
+                if let Some(r) = t.get_mut(usize::from(b)) {
+                    *r = true;
+                }
             }
             (c, t)
         });
@@ -75,7 +77,8 @@ impl Feeder {
                     self.head_part(chunk, dirs)
                 }
             };
-            chunk = &mut chunk[used..];
+            // `used` counts bytes of this chunk, so it is never past its end.
+            chunk = chunk.get_mut(used..).unwrap_or_default();
         }
         self.flush_err();
     }
@@ -97,12 +100,13 @@ impl Feeder {
     /// Consumes bytes of the first `-l` of a line; returns how many.
     fn head_part(&mut self, chunk: &mut [u8], dirs: &mut [LogDir]) -> usize {
         let room = self.linemax - self.head.len();
-        let window = chunk.len().min(room);
-        let nl = find_newline(&chunk[..window]);
-        let take = nl.unwrap_or(window);
+        let (window, _) = chunk.split_at_mut(chunk.len().min(room));
+        let nl = find_newline(window);
+        let (part, _) = window.split_at_mut(nl.unwrap_or(window.len()));
+        let take = part.len();
         if let Some((c, t)) = &self.replace {
-            for b in &mut chunk[..take] {
-                if t[usize::from(*b)] {
+            for b in part.iter_mut() {
+                if t.get(usize::from(*b)) == Some(&true) {
                     *b = *c;
                 }
             }
@@ -110,16 +114,16 @@ impl Feeder {
         let full = nl.is_none() && take == room;
         if nl.is_none() && !full {
             // The chunk ends inside the head: keep it for the next chunk.
-            self.head.extend_from_slice(&chunk[..take]);
+            self.head.extend_from_slice(part);
             self.state = State::Head;
             return take;
         }
         let complete = nl.is_some();
         if self.head.is_empty() {
-            self.emit(&chunk[..take], dirs, full, complete);
+            self.emit(part, dirs, full, complete);
         } else {
             let mut head = std::mem::take(&mut self.head);
-            head.extend_from_slice(&chunk[..take]);
+            head.extend_from_slice(part);
             self.emit(&head, dirs, full, complete);
             head.clear();
             self.head = head;
@@ -131,7 +135,7 @@ impl Feeder {
     /// Copies the rest of a long line to the directories that selected it.
     fn tail(&mut self, chunk: &[u8], dirs: &mut [LogDir]) -> usize {
         let nl = find_newline(chunk);
-        let part = &chunk[..nl.unwrap_or(chunk.len())];
+        let (part, _) = chunk.split_at(nl.unwrap_or(chunk.len()));
         for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, s)| **s) {
             d.q.append(part);
         }
@@ -157,8 +161,9 @@ impl Feeder {
         let st = self.stamp;
         let stamp: &[u8] = if self.stamper.is_some() { &st } else { b"" };
         let dots: &[u8] = if full { b"..." } else { b"" };
-        for (i, d) in dirs.iter_mut().enumerate() {
-            self.selected[i] = false;
+        // `selected` has one entry per directory.
+        for (d, selected) in dirs.iter_mut().zip(self.selected.iter_mut()) {
+            *selected = false;
             if !d.is_open() {
                 continue;
             }
@@ -187,7 +192,7 @@ impl Feeder {
                 d.q.append(stamp);
                 d.q.append(&d.cfg.prefix);
                 d.q.append(line);
-                self.selected[i] = true;
+                *selected = true;
             }
         }
     }
@@ -218,17 +223,15 @@ pub fn find_newline(b: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     const NL: u64 = LO * b'\n' as u64;
-    let mut i = 0;
-    while i + 8 <= b.len() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(w) ^ NL;
+    let mut skipped = 0;
+    for w in b.chunks_exact(8).filter_map(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*w) ^ NL;
         if x.wrapping_sub(LO) & !x & HI != 0 {
             break;
         }
-        i += 8;
+        skipped += 8;
     }
-    b[i..].iter().position(|&c| c == b'\n').map(|p| p + i)
+    b.iter().skip(skipped).position(|&c| c == b'\n').map(|p| p + skipped)
 }
 
 #[cfg(test)]

@@ -309,9 +309,9 @@ impl LogDir {
         };
         let mut count = 0u64;
         let mut oldest: Option<&[u8]> = None;
-        for n in names.iter().filter(|n| is_old_file(n)) {
-            let mine = busy == Some(&n[..25]);
-            if n[26] == b't' {
+        for (n, (base, letter)) in names.iter().filter_map(|n| Some((n, old_file(n)?))) {
+            let mine = busy == Some(base);
+            if letter == b't' {
                 if !mine {
                     let _ = dir.unlink(&String::from_utf8_lossy(n));
                 }
@@ -341,11 +341,13 @@ impl LogDir {
         let Some(f) = self.files.as_ref() else { return false };
         let Ok(names) = f.dir.names() else { return false };
         let busy = self.proc.busy_base().map(str::as_bytes);
-        let old: Vec<&Vec<u8>> = names.iter().filter(|n| is_old_file(n)).collect();
+        let old: Vec<(&Vec<u8>, &[u8])> =
+            names.iter().filter_map(|n| Some((n, old_file(n)?.0))).collect();
         if old.len() as u64 <= self.cfg.nmin {
             return false;
         }
-        let Some(oldest) = old.into_iter().filter(|n| busy != Some(&n[..25])).min() else {
+        let free = old.into_iter().filter(|(_, base)| busy != Some(*base));
+        let Some(oldest) = free.map(|(n, _)| n).min() else {
             return false;
         };
         let o = String::from_utf8_lossy(oldest);
@@ -451,9 +453,13 @@ impl LogDir {
     }
 }
 
-/// `@` + 24 hex digits + `.` + one letter.
-fn is_old_file(n: &[u8]) -> bool {
-    n.len() == 27 && n[0] == b'@' && n[25] == b'.'
+/// An old file's name, `@` + 24 hex digits + `.` + one letter: its base (up to the dot) and
+/// its letter.
+fn old_file(n: &[u8]) -> Option<(&[u8], u8)> {
+    match n.split_first_chunk::<25>()? {
+        (base @ [b'@', ..], [b'.', letter]) => Some((base, *letter)),
+        _ => None,
+    }
 }
 
 /// `now + secs`, or none for 0 (or a time too far away to represent).

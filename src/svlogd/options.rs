@@ -40,19 +40,19 @@ impl Options {
             buflen: 1024,
             dirs: Vec::new(),
         };
-        let mut i = 0;
-        while i < args.len() {
-            let a = args[i].as_bytes();
-            if a == b"--" {
-                i += 1;
+        let mut rest = args;
+        while let Some((arg, tail)) = rest.split_first() {
+            if arg == "--" {
+                rest = tail;
                 break;
             }
-            if a.len() < 2 || a[0] != b'-' {
+            let [b'-', flags @ ..] = arg.as_bytes() else { break };
+            if flags.is_empty() {
                 break;
             }
-            i = o.cluster(args, i)?;
+            rest = o.cluster(flags, tail)?;
         }
-        o.dirs = args[i..].to_vec();
+        o.dirs = rest.to_vec();
         if o.dirs.is_empty() {
             return Err(UsageError("no log directory given".into()));
         }
@@ -62,42 +62,40 @@ impl Options {
         Ok(o)
     }
 
-    /// Handles one `-xyz` argument starting at `args[i]`; returns the index of the next one.
-    fn cluster(&mut self, args: &[OsString], mut i: usize) -> Result<usize, UsageError> {
-        let a = args[i].as_bytes();
-        let mut j = 1;
-        while j < a.len() {
-            let c = a[j];
-            j += 1;
+    /// Handles the letters of one `-xyz` argument; `tail` is the arguments after it. Returns
+    /// the arguments left once the option values are taken.
+    fn cluster<'a>(
+        &mut self,
+        mut flags: &[u8],
+        tail: &'a [OsString],
+    ) -> Result<&'a [OsString], UsageError> {
+        while let Some((&c, after)) = flags.split_first() {
+            flags = after;
             match c {
                 b't' => self.timestamp = (self.timestamp + 1).min(3),
                 b'v' => self.verbose = true,
+                b'r' | b'R' | b'l' | b'b' if !after.is_empty() => {
+                    self.value(c, after)?;
+                    return Ok(tail);
+                }
                 b'r' | b'R' | b'l' | b'b' => {
-                    let val = if j < a.len() {
-                        a[j..].to_vec()
-                    } else {
-                        i += 1;
-                        let v = args.get(i).ok_or_else(|| missing(c))?;
-                        v.as_bytes().to_vec()
-                    };
-                    self.value(c, &val)?;
-                    return Ok(i + 1);
+                    let (v, tail) = tail.split_first().ok_or_else(|| missing(c))?;
+                    self.value(c, v.as_bytes())?;
+                    return Ok(tail);
                 }
                 b'V' => return Err(UsageError("version: runit-rs".into())),
                 _ => return Err(UsageError(format!("unknown option -{}", c as char))),
             }
         }
-        Ok(i + 1)
+        Ok(tail)
     }
 
     fn value(&mut self, opt: u8, val: &[u8]) -> Result<(), UsageError> {
         match opt {
-            b'r' => {
-                if val.len() != 1 || val[0] == 0 {
-                    return Err(UsageError("-r takes exactly one character".into()));
-                }
-                self.repl = Some(val[0]);
-            }
+            b'r' => match val {
+                &[c] if c != 0 => self.repl = Some(c),
+                _ => return Err(UsageError("-r takes exactly one character".into())),
+            },
             b'R' => {
                 self.replace = val.to_vec();
                 self.repl.get_or_insert(b'_');

@@ -59,9 +59,10 @@ impl OutQ {
                 self.rotate_here();
             }
             let room = (self.sizemax - self.size).min(b.len() as u64) as usize;
-            self.data.extend_from_slice(&b[..room]);
+            let (now, later) = b.split_at(room);
+            self.data.extend_from_slice(now);
             self.size += room as u64;
-            b = &b[room..];
+            b = later;
         }
     }
 
@@ -121,10 +122,12 @@ impl OutQ {
     }
 
     pub fn next(&self) -> Next<'_> {
-        match self.marks.front() {
-            Some(&m) if m == self.head => Next::Rotate,
-            Some(&m) => Next::Write(&self.data[self.head..m]),
-            None if self.head < self.data.len() => Next::Write(&self.data[self.head..]),
+        // `head` <= every mark <= `data.len()`.
+        let unwritten = self.data.get(self.head..).unwrap_or_default();
+        match self.marks.front().map(|m| m.saturating_sub(self.head)) {
+            Some(0) => Next::Rotate,
+            Some(n) => Next::Write(unwritten.get(..n).unwrap_or(unwritten)),
+            None if !unwritten.is_empty() => Next::Write(unwritten),
             None => Next::Idle,
         }
     }

@@ -15,7 +15,7 @@ pub fn matches(pat: &[u8], msg: &[u8]) -> bool {
             b'*' => {
                 let Some(&next) = pat.get(p) else { return true };
                 // Skip up to the first `next`; the pattern then continues at `next` itself.
-                match msg[s..].iter().position(|&b| b == next) {
+                match msg.iter().skip(s).position(|&b| b == next) {
                     Some(i) => s += i,
                     None => return false,
                 }

@@ -131,15 +131,15 @@ impl<P: Platform> Svlogd<P> {
     fn pump(&mut self) {
         let now = Instant::now();
         for i in 0..self.dirs.len() {
-            let d = &mut self.dirs[i];
+            let Some(d) = self.dirs.get_mut(i) else { continue };
             if !d.is_open() || d.retry_at.is_some() {
                 continue;
             }
             if let Drain::Failed { lost: true } = d.drain(now) {
                 let others = self.dirs.iter().enumerate().any(|(j, o)| j != i && o.is_open());
                 // With no other directory left, keep the data and keep trying.
-                if others {
-                    self.dirs[i].lose("removed or not writable");
+                if let (true, Some(d)) = (others, self.dirs.get_mut(i)) {
+                    d.lose("removed or not writable");
                 }
             }
         }
@@ -191,7 +191,9 @@ impl<P: Platform> Svlogd<P> {
         match crate::sys::cvt(n) {
             Ok(0) => self.end_input(),
             Ok(n) => {
-                self.feeder.feed(&mut self.buf[..n as usize], &mut self.dirs, SystemTime::now())
+                // read(2) returns at most the length it was given.
+                let chunk = self.buf.get_mut(..n as usize).unwrap_or_default();
+                self.feeder.feed(chunk, &mut self.dirs, SystemTime::now())
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) => {}
             Err(e) => {

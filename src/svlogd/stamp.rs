@@ -43,11 +43,7 @@ impl Stamper {
         }
         let mut s = self.cached;
         // Five digits of the fraction: C prints nine and overwrites the sixth with the space.
-        let mut frac = tai.nanos / 10_000;
-        for i in (20..25).rev() {
-            s[i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
+        put(&mut s[20..25], u64::from(tai.nanos / 10_000));
         s
     }
 }

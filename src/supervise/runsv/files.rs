@@ -200,9 +200,8 @@ impl Supervise {
     pub fn publish(&mut self, st: &Status) -> Result<(), Problem> {
         let n = self.names;
         if self.written_pid != Some(st.pid) {
-            let mut num = [0u8; 16];
-            let text: &[u8] = if st.pid == 0 { b"" } else { pid_line(&mut num, st.pid) };
-            replace(n.pid_new, n.pid, text)?;
+            let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };
+            replace(n.pid_new, n.pid, text.as_bytes())?;
             self.written_pid = Some(st.pid);
         }
         let mut line = st.stat_text();
@@ -210,22 +209,6 @@ impl Supervise {
         replace(n.stat_new, n.stat, line.as_bytes())?;
         replace(n.status_new, n.status, &st.encode())
     }
-}
-
-/// `pid` in decimal with a newline.
-fn pid_line(buf: &mut [u8; 16], pid: u32) -> &[u8] {
-    let mut i = buf.len() - 1;
-    buf[i] = b'\n';
-    let mut v = pid;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Writes `data` to `tmp` (mode 0644), then renames it over `dst`.
@@ -249,16 +232,4 @@ fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
 /// Whether `path` is there and executable by its owner, as runit checks `control/<c>`.
 pub fn owner_executable(path: &str) -> io::Result<bool> {
     Ok(fs::metadata(path)?.permissions().mode() & 0o100 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pid_text() {
-        let mut b = [0u8; 16];
-        assert_eq!(pid_line(&mut b, 1), b"1\n");
-        assert_eq!(pid_line(&mut b, 4_294_967_295), b"4294967295\n");
-    }
 }

@@ -253,17 +253,18 @@ impl Effects for Os {
 
     fn spawn(&mut self, who: Which, prog: Prog) -> Option<u32> {
         let (mut code, mut sig) = ([0u8; 16], [0u8; 16]);
-        let (argv, name): ([&CStr; 3], &[u8]) = match (who, prog) {
-            (Which::Main, Prog::Run) => ([c"./run", c"", c""], b"./run"),
-            (Which::Log, Prog::Run) => ([c"./run", c"", c""], b"./log/run"),
+        let finish_argv;
+        let (argv, name): (&[&CStr], &[u8]) = match (who, prog) {
+            (Which::Main, Prog::Run) => (&[c"./run"], b"./run"),
+            (Which::Log, Prog::Run) => (&[c"./run"], b"./log/run"),
             (Which::Main, Prog::Finish(c, s)) | (Which::Log, Prog::Finish(c, s)) => {
-                let args = [c"./finish", spawn::decimal(&mut code, c), spawn::decimal(&mut sig, s)];
-                (args, if who == Which::Log { b"./log/finish" } else { b"./finish" })
+                finish_argv =
+                    [c"./finish", spawn::decimal(&mut code, c), spawn::decimal(&mut sig, s)];
+                (&finish_argv, if who == Which::Log { b"./log/finish" } else { b"./finish" })
             }
         };
-        let n = if matches!(prog, Prog::Run) { 1 } else { 3 };
         let spec = spawn::Spec {
-            argv: &argv[..n],
+            argv,
             // A log started after runsv let its pipe go gets a bad fd and fails loudly.
             stdin: (who == Which::Log).then(|| self.pipe_read()),
             stdout: if who == Which::Main { self.pipe_write() } else { None },

@@ -6,7 +6,7 @@
 //! runsv's stderr and exits 111, which runsv reads as "./run exited 111" (runsv(8)).
 
 use std::ffi::{c_char, CStr};
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::RawFd;
 use std::ptr;
 
@@ -133,29 +133,12 @@ pub fn reap() -> Option<(u32, i32)> {
     }
 }
 
-/// Formats a decimal integer as a C string into `buf`.
+/// Formats a decimal integer as a C string into `buf` (no allocation).
 pub fn decimal(buf: &mut [u8; 16], n: i32) -> &CStr {
-    let mut tmp = [0u8; 12];
-    let mut i = tmp.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let mut len = 0;
-    if n < 0 {
-        buf[0] = b'-';
-        len = 1;
-    }
-    let digits = &tmp[i..];
-    buf[len..len + digits.len()].copy_from_slice(digits);
-    len += digits.len();
-    buf[len] = 0;
-    CStr::from_bytes_with_nul(&buf[..=len]).unwrap_or_default()
+    let mut w: &mut [u8] = buf;
+    // An i32 takes at most 11 bytes, so the digits and the NUL always fit.
+    let _ = write!(w, "{n}\0");
+    CStr::from_bytes_until_nul(buf).unwrap_or_default()
 }
 
 #[cfg(test)]
