@@ -8,6 +8,8 @@
 pub mod chpst;
 pub mod cmd;
 pub mod errstr;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod init;
 pub mod platform;
 pub mod supervise;

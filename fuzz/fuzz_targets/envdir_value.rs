@@ -1,0 +1,6 @@
+//! Fuzz target `envdir_value`: the harness is `runit::fuzzing`'s, shared with the regression tests.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    runit::fuzzing::run("envdir_value", data);
+});

@@ -1,0 +1,192 @@
+//! The runsv fuzz harness (all OSes): arbitrary bytes drive the service and log state machines
+//! the way runsv's event loop does (control bytes, children exiting, time passing, forks
+//! failing), against a simulated world that checks every effect.
+//!
+//! Properties checked after every event: no second process of a service is ever started while
+//! one runs, no signal goes to a process that is not a live child (pid 0 would hit the whole
+//! process group), the machine never forgets a running child, the last published status is
+//! the machine's state, a service wanted up is not left down once started, and a throttle
+//! never asks for more than a second.
+
+use std::time::{Duration, Instant};
+
+use crate::platform::Signal;
+use crate::supervise::runsv::machine::{
+    Cmd, Effects, Input, Phase, Prog, Service, Which, THROTTLE,
+};
+use crate::supervise::status::{Status, Want};
+use crate::tai::{Tai64n, TAI_EPOCH};
+
+/// Bytes with a meaning of their own; every other byte is written to the service's control.
+const MAIN_EXITS: u8 = 0xf0;
+const LOG_EXITS: u8 = 0xf1;
+const TIME_PASSES: u8 = 0xf2;
+const FORK_TOGGLE: u8 = 0xf3;
+const FINISH_TOGGLE: u8 = 0xf4;
+const CUSTOM_TOGGLE: u8 = 0xf5;
+/// The next byte goes to the log service's control.
+const TO_LOG: u8 = 0xf6;
+/// runsv got SIGTERM.
+const SIGTERM: u8 = 0xf7;
+
+/// The simulated world: children, a clock, and what was published.
+struct World {
+    t0: Instant,
+    elapsed: Duration,
+    next_pid: u32,
+    /// Live children: pid and whose.
+    alive: Vec<(u32, Which)>,
+    fork_fails: bool,
+    finish: bool,
+    custom_ok: bool,
+    published: [Option<Status>; 2],
+}
+
+fn slot(who: Which) -> usize {
+    match who {
+        Which::Main => 0,
+        Which::Log => 1,
+    }
+}
+
+impl Effects for World {
+    fn now(&mut self) -> Instant {
+        self.t0 + self.elapsed
+    }
+
+    fn wall(&mut self) -> Tai64n {
+        Tai64n { secs: TAI_EPOCH + 1_700_000_000 + self.elapsed.as_secs(), nanos: 0 }
+    }
+
+    fn spawn(&mut self, who: Which, _prog: Prog) -> Option<u32> {
+        assert!(
+            !self.alive.iter().any(|(_, w)| *w == who),
+            "a second process of {who:?} started while one runs"
+        );
+        if self.fork_fails {
+            return None;
+        }
+        self.next_pid += 1;
+        self.alive.push((self.next_pid, who));
+        Some(self.next_pid)
+    }
+
+    fn signal(&mut self, pid: u32, sig: Signal) {
+        assert!(
+            pid != 0 && self.alive.iter().any(|(p, _)| *p == pid),
+            "{sig:?} sent to pid {pid}, not a live child"
+        );
+    }
+
+    fn custom(&mut self, _c: u8) -> bool {
+        self.custom_ok
+    }
+
+    fn has_finish(&mut self) -> bool {
+        self.finish
+    }
+
+    fn publish(&mut self, who: Which, status: &Status) {
+        if let Some(s) = self.published.get_mut(slot(who)) {
+            *s = Some(*status);
+        }
+    }
+}
+
+/// Feeds `data` to a runsv with a log service.
+pub fn control(data: &[u8]) {
+    let mut w = World {
+        t0: Instant::now(),
+        elapsed: Duration::ZERO,
+        next_pid: 1000,
+        alive: Vec::new(),
+        fork_fails: false,
+        finish: false,
+        custom_ok: false,
+        published: [None, None],
+    };
+    let now = w.wall();
+    let mut main = Service::new(Which::Main, Want::Up, now);
+    let mut log = Service::new(Which::Log, Want::Up, now);
+    log.step(Input::Start, &mut w);
+    main.step(Input::Start, &mut w);
+    check(&main, &mut w);
+    check(&log, &mut w);
+    let mut bytes = data.iter().copied();
+    while let Some(b) = bytes.next() {
+        match b {
+            MAIN_EXITS => exited(&mut main, &mut w, bytes.next()),
+            LOG_EXITS => exited(&mut log, &mut w, bytes.next()),
+            TIME_PASSES => {
+                w.elapsed += Duration::from_millis(u64::from(bytes.next().unwrap_or(0)) * 10)
+            }
+            FORK_TOGGLE => w.fork_fails = !w.fork_fails,
+            FINISH_TOGGLE => w.finish = !w.finish,
+            CUSTOM_TOGGLE => w.custom_ok = !w.custom_ok,
+            TO_LOG => {
+                if let Some(cmd) = bytes.next().and_then(Cmd::parse) {
+                    log.step(Input::Cmd(cmd), &mut w);
+                }
+            }
+            SIGTERM => main.step(Input::Cmd(Cmd::Exit), &mut w),
+            _ => {
+                if let Some(cmd) = Cmd::parse(b) {
+                    main.step(Input::Cmd(cmd), &mut w);
+                }
+            }
+        }
+        // As runsv's loop: both services see the time after every event.
+        main.step(Input::Tick, &mut w);
+        log.step(Input::Tick, &mut w);
+        check(&main, &mut w);
+        check(&log, &mut w);
+        if done(&main, &mut log, &mut w) {
+            return;
+        }
+    }
+}
+
+/// The child of `svc` exits (as reaped by runsv: only a pid it knows), with a status from `b`:
+/// even values exit with half of it, odd values die of a signal.
+fn exited(svc: &mut Service, w: &mut World, b: Option<u8>) {
+    let pid = svc.pid();
+    if pid == 0 {
+        return;
+    }
+    w.alive.retain(|(p, _)| *p != pid);
+    let b = i32::from(b.unwrap_or(0));
+    let wstat = if b % 2 == 0 { (b / 2) << 8 } else { b & 0x7f };
+    svc.step(Input::Exited(wstat), w);
+}
+
+/// runsv's exit rule: the service down and wanting exit; then the log is let go.
+fn done(main: &Service, log: &mut Service, w: &mut World) -> bool {
+    if main.want != Want::Exit || !main.is_down() {
+        return false;
+    }
+    if log.is_down() {
+        return true;
+    }
+    if log.want != Want::Exit {
+        log.step(Input::Release, w);
+        check(log, w);
+    }
+    false
+}
+
+fn check(svc: &Service, w: &mut World) {
+    let who = svc.who;
+    let mine: Vec<u32> = w.alive.iter().filter(|(_, x)| *x == who).map(|(p, _)| *p).collect();
+    match svc.pid() {
+        0 => assert!(mine.is_empty(), "{who:?} forgot its running child {mine:?}"),
+        pid => assert_eq!(mine, [pid], "{who:?} believes {pid} runs"),
+    }
+    let published = w.published.get(slot(who)).copied().flatten();
+    assert_eq!(published, Some(svc.status()), "{who:?}: published status is stale");
+    let now = w.now();
+    match svc.phase {
+        Phase::Down => assert!(svc.want != Want::Up, "{who:?} wanted up but left down"),
+        Phase::Throttled(t) => assert!(t <= now + THROTTLE, "{who:?} throttled too long"),
+        Phase::Run(pid) | Phase::Finish(pid) => assert_ne!(pid, 0),
+    }
+}
