@@ -7,6 +7,7 @@ mod util;
 
 mod chpst;
 mod install;
+mod malformed;
 mod platform;
 mod runit;
 mod runsv;

@@ -29,10 +29,14 @@ impl Dir {
         Ok(Dir(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 
-    /// `openat` with close-on-exec added; `mode` matters only with O_CREAT.
+    /// `openat` with close-on-exec added; `mode` matters only with O_CREAT. A file opened for
+    /// writing is never reached through a symlink (O_NOFOLLOW): svlogd writes only files it
+    /// made itself, and a link planted in the log directory must not redirect them elsewhere.
+    /// Reading (`config`) may go through one.
     pub fn open_file(&self, n: &str, flags: i32, mode: u32) -> io::Result<File> {
         let c = name(n)?;
-        let fl = flags | libc::O_CLOEXEC;
+        let writes = flags & (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT) != 0;
+        let fl = flags | libc::O_CLOEXEC | if writes { libc::O_NOFOLLOW } else { 0 };
         // SAFETY: valid dir fd and C string; the mode is passed as the variadic argument.
         let fd = cvt(unsafe { libc::openat(self.fd(), c.as_ptr(), fl, mode as libc::c_uint) })?;
         // SAFETY: `fd` is new and ours.
@@ -58,10 +62,11 @@ impl Dir {
         cvt(unsafe { libc::unlinkat(self.fd(), c.as_ptr(), 0) }).map(drop)
     }
 
+    /// Changes the mode of a file, not of what a symlink in its place points to (the file is
+    /// opened with O_NOFOLLOW and changed through its descriptor).
     pub fn chmod(&self, n: &str, mode: u32) -> io::Result<()> {
-        let c = name(n)?;
-        // SAFETY: valid dir fd and C string.
-        cvt(unsafe { libc::fchmodat(self.fd(), c.as_ptr(), mode as libc::mode_t, 0) }).map(drop)
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        fchmod(&self.open_file(n, flags, 0)?, mode)
     }
 
     /// `Some((size, mode))` of an entry, `None` if it does not exist.

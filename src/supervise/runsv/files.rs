@@ -211,15 +211,10 @@ impl Supervise {
     }
 }
 
-/// Writes `data` to `tmp` (mode 0644), then renames it over `dst`.
+/// Writes `data` to `tmp` (mode 0644), then renames it over `dst`. Neither is followed if it
+/// is a symlink: rename replaces `dst` itself, and `tmp` is opened with O_NOFOLLOW.
 fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(tmp)
-        .map_err(|e| Problem::sys(format!("unable to open {tmp}"), e))?;
+    let mut f = open_new(tmp).map_err(|e| Problem::sys(format!("unable to open {tmp}"), e))?;
     if let Err(e) = f.write_all(data) {
         drop(f);
         let _ = fs::remove_file(tmp);
@@ -227,6 +222,28 @@ fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
     }
     drop(f);
     fs::rename(tmp, dst).map_err(|e| Problem::sys(format!("unable to rename {tmp} to {dst}"), e))
+}
+
+/// Creates or truncates `tmp` for writing, never through a symlink: one found there (left by
+/// someone else; runsv never makes one) is removed and the file created in its place.
+fn open_new(tmp: &str) -> io::Result<File> {
+    let open = || {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(tmp)
+    };
+    match open() {
+        // The errno for a symlink under O_NOFOLLOW differs between OSes: ask the file system.
+        Err(e) if fs::symlink_metadata(tmp).is_ok_and(|m| m.file_type().is_symlink()) => {
+            fs::remove_file(tmp).map_err(|_| e)?;
+            open()
+        }
+        r => r,
+    }
 }
 
 /// Whether `path` is there and executable by its owner, as runit checks `control/<c>`.
