@@ -12,5 +12,6 @@ mod platform;
 mod runit;
 mod runsv;
 mod runsvdir;
+mod security;
 mod sv;
 mod svlogd;

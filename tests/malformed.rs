@@ -29,17 +29,17 @@ pub struct Proc {
 impl Proc {
     /// Starts `prog args` in `cwd`.
     pub fn start(prog: &Path, args: &[&str], cwd: &Path, tag: &str) -> Proc {
+        let mut cmd = Command::new(prog);
+        cmd.args(args);
+        Proc::spawn(cmd, cwd, tag)
+    }
+
+    /// Starts a prepared command in `cwd`, stdin and stdout on /dev/null.
+    pub fn spawn(mut cmd: Command, cwd: &Path, tag: &str) -> Proc {
         let errfile = cwd.join(format!(".{tag}.stderr"));
         let err = fs::File::create(&errfile).unwrap();
-        let child = Command::new(prog)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        cmd.current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+        let child = cmd.process_group(0).spawn().unwrap();
         Proc { child: Some(child), errfile }
     }
 
@@ -84,6 +84,17 @@ fn runsvs() -> Vec<(&'static str, PathBuf)> {
         v.push(("C", c));
     }
     v
+}
+
+/// Writes command bytes to the service's control FIFO (never blocks).
+pub fn control(svc: &Path, cmds: &[u8]) {
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(svc.join("supervise/control"))
+        .unwrap();
+    f.write_all(cmds).unwrap();
 }
 
 pub fn stat(svc: &Path) -> String {

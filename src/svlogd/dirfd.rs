@@ -29,14 +29,44 @@ impl Dir {
         Ok(Dir(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 
-    /// `openat` with close-on-exec added; `mode` matters only with O_CREAT. A file opened for
-    /// writing is never reached through a symlink (O_NOFOLLOW): svlogd writes only files it
-    /// made itself, and a link planted in the log directory must not redirect them elsewhere.
-    /// Reading (`config`) may go through one.
+    /// `openat` with close-on-exec added; `mode` matters only with O_CREAT. Never through a
+    /// symlink: svlogd works only on files it made itself, and a link planted in the log
+    /// directory must not send its writes (or the processor's reads) elsewhere. A link found
+    /// where a file is to be written is removed and the file made anew; reading one fails.
+    /// Only `config` may be a link ([`Dir::open_following`]).
     pub fn open_file(&self, n: &str, flags: i32, mode: u32) -> io::Result<File> {
+        let flags = flags | libc::O_NOFOLLOW;
+        match self.openat(n, flags, mode) {
+            // The errno for a symlink under O_NOFOLLOW differs between OSes: look instead.
+            Err(e) if flags & (libc::O_WRONLY | libc::O_RDWR) != 0 && self.is_symlink(n) => {
+                self.unlink(n).map_err(|_| e)?;
+                self.openat(n, flags, mode)
+            }
+            r => r,
+        }
+    }
+
+    /// Opens `n` for reading, following a symlink (for `config`, which may be shared).
+    pub fn open_following(&self, n: &str) -> io::Result<File> {
+        self.openat(n, libc::O_RDONLY, 0)
+    }
+
+    /// Whether entry `n` is a symbolic link.
+    pub fn is_symlink(&self, n: &str) -> bool {
+        let Ok(c) = name(n) else { return false };
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        let flags = libc::AT_SYMLINK_NOFOLLOW;
+        // SAFETY: valid dir fd and C string; `st` is only read after fstatat succeeded, which
+        // means the kernel filled it in.
+        unsafe {
+            libc::fstatat(self.fd(), c.as_ptr(), st.as_mut_ptr(), flags) == 0
+                && st.assume_init().st_mode & libc::S_IFMT == libc::S_IFLNK
+        }
+    }
+
+    fn openat(&self, n: &str, flags: i32, mode: u32) -> io::Result<File> {
         let c = name(n)?;
-        let writes = flags & (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT) != 0;
-        let fl = flags | libc::O_CLOEXEC | if writes { libc::O_NOFOLLOW } else { 0 };
+        let fl = flags | libc::O_CLOEXEC;
         // SAFETY: valid dir fd and C string; the mode is passed as the variadic argument.
         let fd = cvt(unsafe { libc::openat(self.fd(), c.as_ptr(), fl, mode as libc::c_uint) })?;
         // SAFETY: `fd` is new and ours.

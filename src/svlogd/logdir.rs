@@ -141,6 +141,12 @@ impl LogDir {
     /// A non-empty `current` without the owner-execute bit was being written when a previous
     /// svlogd died: it is complete now. Returns the size of the `current` to append to.
     fn recover_current(&mut self, dir: &Dir) -> io::Result<u64> {
+        // A symlink is no log file of ours: it goes, and a new `current` is made.
+        if dir.is_symlink("current") {
+            self.info(&format!("unlink: {}/current: a symbolic link", self.name()));
+            dir.unlink("current")?;
+            return Ok(0);
+        }
         let Some((size, mode)) = dir.stat("current")? else { return Ok(0) };
         if size == 0 || mode & 0o100 != 0 {
             return Ok(size);
@@ -483,7 +489,7 @@ fn unique_base(dir: &Dir, sfx: &str) -> io::Result<String> {
 
 /// Reads and parses `config`; a missing file means the defaults. Problems are warnings.
 fn read_config(dir: &Dir, name: &str) -> Config {
-    let text = match dir.open_file("config", libc::O_RDONLY, 0) {
+    let text = match dir.open_following("config") {
         Ok(f) => {
             let mut t = Vec::new();
             match f.take(MAX_CONFIG).read_to_end(&mut t) {

@@ -44,7 +44,8 @@ impl Proc {
 /// Opens `state` for reading, creating it empty first if needed.
 fn open_state(dir: &Dir) -> io::Result<File> {
     match dir.open_file("state", libc::O_RDONLY, 0) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+        // Missing, or a symlink (never followed: it is replaced by an empty state).
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) || dir.is_symlink("state") => {
             drop(dir.open_file("state", libc::O_WRONLY | libc::O_CREAT, 0o644)?);
             dir.open_file("state", libc::O_RDONLY, 0)
         }
