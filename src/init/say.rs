@@ -61,7 +61,8 @@ fn write_out(bytes: &[u8]) {
     if let Ok(fd) = open("/proc/self/fd/2", flags, Mode::empty()) {
         return write_all(&fd, bytes);
     }
-    // SAFETY: fd 2 is only borrowed for the write; a closed fd 2 just fails with EBADF.
+    // SAFETY: fd 2 is only borrowed for this one write and nothing in runit owns or closes it
+    // meanwhile; if it is not open, write(2) fails with EBADF and touches no memory.
     let stderr = unsafe { std::os::fd::BorrowedFd::borrow_raw(2) };
     let _ = nix::unistd::write(stderr, bytes);
 }

@@ -145,7 +145,8 @@ impl Dir {
             if e.is_null() {
                 break;
             }
-            // SAFETY: readdir returned a valid entry whose d_name is NUL-terminated.
+            // SAFETY: readdir returned a non-null entry, valid until the next readdir or closedir
+            // on `d`; its d_name is NUL-terminated, and the bytes are copied out right here.
             let n = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) };
             out.push(n.to_bytes().to_vec());
         }

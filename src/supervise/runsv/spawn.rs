@@ -69,7 +69,8 @@ fn child(spec: &Spec, argv: &[*const c_char; 4], signals: &[Signal]) -> ! {
     if platform::reset_child_signals(signals).is_err() {
         fail(spec, b"unable to reset signals for ");
     }
-    // SAFETY: argv is a NULL-terminated array of valid C strings; execv only returns on error.
+    // SAFETY: `argv` holds the 1 to 3 pointers of `spec.argv` (checked in spawn), each from a
+    // live CStr, and NULL after them; execv only reads them, and returns only on error.
     unsafe { libc::execv(argv[0], argv.as_ptr()) };
     fail(spec, b"unable to start ")
 }
