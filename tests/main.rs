@@ -8,6 +8,8 @@ mod util;
 mod chpst;
 mod install;
 mod platform;
+// Boots runit as PID 1 of a PID + mount namespace.
+#[cfg(pid_namespaces)]
 mod runit;
 mod runsv;
 mod runsvdir;
