@@ -5,5 +5,6 @@
 pub mod cmd;
 pub mod platform;
 pub mod supervise;
+pub mod svdir;
 pub mod sys;
 pub mod tai;

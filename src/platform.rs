@@ -157,3 +157,33 @@ pub fn supports_dir_watch() -> bool {
 pub fn unsupported(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("{what} is not supported on {OS_NAME}"))
 }
+
+// The process title: runsvdir shows its newest log bytes in one of its arguments.
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proctitle.rs"]
+        mod proctitle;
+    } else {
+        mod proctitle {
+            //! Not yet done on this OS (BSDs have setproctitle(3)): answers Unsupported.
+            pub struct ProcTitle;
+            impl ProcTitle {
+                pub fn for_arg(_index: usize) -> std::io::Result<ProcTitle> {
+                    Err(super::unsupported("rewriting the process title"))
+                }
+                pub fn len(&self) -> usize {
+                    0
+                }
+                pub fn is_empty(&self) -> bool {
+                    true
+                }
+                pub fn set(&mut self, _text: &[u8]) {}
+            }
+        }
+    }
+}
+
+/// One command-line argument of this process, rewritable in place so that `ps` shows new text
+/// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the
+/// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.
+pub use proctitle::ProcTitle;
