@@ -41,8 +41,7 @@ pub fn say(line: &str) {
 /// Sends runsvdir's (and so its children's) stderr into a new pipe and returns the reading end.
 /// Both ends are non-blocking, as in runit: a writer never blocks on a full log.
 pub fn redirect_stderr_to_pipe() -> io::Result<OwnedFd> {
-    use nix::fcntl::OFlag;
-    let (rd, wr) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
+    let (rd, wr) = crate::platform::nonblocking_pipe()?;
     // dup2 clears close-on-exec on fd 2: the runsv children inherit it as their stderr.
     // SAFETY: dup2 onto fd 2, which this process owns as its stderr; `wr` stays valid.
     crate::sys::cvt(unsafe { libc::dup2(wr.as_raw_fd(), 2) })?;
