@@ -10,7 +10,11 @@ use crate::supervise::runsv::Runsv;
 /// usage error.
 pub fn main() -> i32 {
     let mut args = std::env::args_os().skip(1);
-    let (Some(dir), None) = (args.next(), args.next()) else {
+    let first = args.next();
+    if let Some(code) = crate::cli::answer("runsv", first.as_deref()) {
+        return code;
+    }
+    let (Some(dir), None) = (first, args.next()) else {
         let _ = std::io::stderr().write_all(b"usage: runsv dir\n");
         return 100;
     };
