@@ -108,8 +108,14 @@ fn flag(c: char, help: &'static str) -> Arg {
     Arg::new(String::from(c)).short(c).action(ArgAction::SetTrue).help(help)
 }
 
+/// An option with a value; shells complete no file names for it unless a hint says so.
 fn opt(c: char, value: &'static str, help: &'static str) -> Arg {
-    Arg::new(String::from(c)).short(c).value_name(value).num_args(1).help(help)
+    Arg::new(String::from(c))
+        .short(c)
+        .value_name(value)
+        .num_args(1)
+        .value_hint(ValueHint::Other)
+        .help(help)
 }
 
 fn operand(id: &'static str, hint: ValueHint, help: &'static str) -> Arg {
@@ -122,8 +128,8 @@ fn dash_v_upper() -> Arg {
 }
 
 fn runsv() -> Command {
-    base("runsv", "runsv service", "Start and supervise one service and its log service.")
-        .arg(operand("service", ValueHint::DirPath, "The service directory"))
+    base("runsv", "runsv dir", "Start and supervise one service and its log service.")
+        .arg(operand("dir", ValueHint::DirPath, "The service directory"))
         .after_help("Exit codes: 0 after `sv exit`, 100 on bad usage, 111 on failure.")
 }
 
