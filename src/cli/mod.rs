@@ -8,7 +8,9 @@
 //! C runit lacks: `--help` and `--version`, recognised only as the FIRST argument, so that
 //! `chpst -u user prog --help` still hands `--help` to `prog`, and `sv -- --help` is a service.
 //! The `Command`s are built only when one of them is asked for: a program that is not asked for
-//! help never runs clap code (runsv's memory per service must not grow; see ci/bench-runsv).
+//! help never runs clap code. runsv goes further and links none of it (its help is rendered in
+//! advance, see [`RUNSV_HELP`]): clap's relocated data and the larger text would cost every
+//! supervised service a few kB (ci/bench-runsv).
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -42,20 +44,53 @@ pub fn answer(name: &str, first: Option<&OsStr>) -> Option<i32> {
 
 /// As [`answer`], with the `Command` made by `make` (sv's init-script mode names itself).
 pub fn answer_with(first: Option<&OsStr>, make: impl FnOnce() -> Option<Command>) -> Option<i32> {
-    let help = match first?.as_bytes() {
-        b"--help" => true,
-        b"--version" => false,
-        _ => return None,
-    };
+    let help = asks(first)?;
     let mut cmd = make()?;
     let text = if help { cmd.render_help().to_string() } else { cmd.render_version() };
+    Some(print(cmd.get_name(), &text))
+}
+
+/// As [`answer`], from help text that clap rendered in advance (a unit test below checks that
+/// it still renders the same): nothing of clap is linked into the program. For runsv, which
+/// runs once per service and whose every page counts (ci/bench-runsv).
+pub fn answer_prerendered(name: &str, help: &str, first: Option<&OsStr>) -> Option<i32> {
+    let text = if asks(first)? { help.to_string() } else { format!("{name} {VERSION}\n") };
+    Some(print(name, &text))
+}
+
+/// runsv's `--help`, as clap renders `command("runsv")`.
+pub const RUNSV_HELP: &str = "\
+usage: runsv dir
+
+Start and supervise one service and its log service.
+
+Arguments:
+  <dir>  The service directory
+
+Options:
+      --help     Print this help and exit (first argument only)
+      --version  Print the version and exit (first argument only)
+
+Exit codes: 0 after `sv exit`, 100 on bad usage, 111 on failure.
+";
+
+/// Whether the first argument asks for help (`Some(true)`) or the version (`Some(false)`).
+fn asks(first: Option<&OsStr>) -> Option<bool> {
+    match first?.as_bytes() {
+        b"--help" => Some(true),
+        b"--version" => Some(false),
+        _ => None,
+    }
+}
+
+/// Prints `text` on standard output: exit code 0, or 111 (with a message) if that fails.
+fn print(name: &str, text: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Some(0),
+        Ok(()) => 0,
         Err(e) => {
-            let name = cmd.get_name().to_string();
             let _ = writeln!(std::io::stderr(), "{name}: fatal: unable to write output: {e}");
-            Some(111)
+            111
         }
     }
 }
@@ -260,6 +295,11 @@ mod tests {
             command(name).unwrap().debug_assert();
         }
         sv_lsb("ssh").debug_assert();
+    }
+
+    #[test]
+    fn runsv_help_is_what_clap_renders() {
+        assert_eq!(command("runsv").unwrap().render_help().to_string(), RUNSV_HELP);
     }
 
     #[test]

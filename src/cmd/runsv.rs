@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
+use crate::cli;
 use crate::platform::Native;
 use crate::supervise::runsv::Runsv;
 
@@ -11,7 +12,7 @@ use crate::supervise::runsv::Runsv;
 pub fn main() -> i32 {
     let mut args = std::env::args_os().skip(1);
     let first = args.next();
-    if let Some(code) = crate::cli::answer("runsv", first.as_deref()) {
+    if let Some(code) = cli::answer_prerendered("runsv", cli::RUNSV_HELP, first.as_deref()) {
         return code;
     }
     let (Some(dir), None) = (first, args.next()) else {
