@@ -109,6 +109,8 @@ fn help_is_only_the_first_argument() {
     let (code, out, err) = run_as("sv", &["-v", "--help"]);
     assert_eq!((code, out.as_str()), (100, ""), "{err}");
     assert!(err.starts_with("sv: illegal option -- -\n"), "{err}");
+    let (code, out, err) = run_as("sv", &["--", "--help", "./svc"]);
+    assert_eq!((code, out.as_str()), (100, ""), "--help after -- is sv's command word: {err}");
     let (code, _, err) = run_as("svlogd", &["-t", "--version"]);
     assert_eq!(code, 100, "{err}");
     let (code, _, err) = run_as("runit-init", &["0", "--help"]);
