@@ -6,7 +6,8 @@
 //! name for chpst, a usage line and exit code 100 on errors, 1 for utmpset, 0 for runit-init)
 //! and the hand-written parsers in each program reproduce them exactly. What clap adds is what
 //! C runit lacks: `--help` and `--version`, recognised only as the FIRST argument, so that
-//! `chpst -u user prog --help` still hands `--help` to `prog`, and `sv -- --help` is a service.
+//! `chpst -u user prog --help` still hands `--help` to `prog`, and in `sv -- --help` it stays
+//! the command word.
 //! The `Command`s are built only when one of them is asked for: a program that is not asked for
 //! help never runs clap code. runsv goes further and links none of it (its help is rendered in
 //! advance, see [`RUNSV_HELP`]): clap's relocated data and the larger text would cost every
