@@ -62,8 +62,10 @@ fn every_program_answers_version() {
 }
 
 /// Bad usage for each program: the arguments, the exit code its man page documents.
-const BAD_USAGE: [(&str, &[&str], i32); 14] = [
+const BAD_USAGE: [(&str, &[&str], i32); 16] = [
     ("runsv", &[], 100),
+    ("runsvdir", &[], 100),
+    ("runsvchdir", &[], 100),
     ("sv", &["-x", "up", "./svc"], 100),
     ("svlogd", &["-x", "dir"], 100),
     ("chpst", &["-x", "true"], 100),

@@ -245,14 +245,18 @@ fn runsvdir() -> Command {
         .arg(
             Arg::new("log")
                 .value_name("log")
-                .help("At least seven dots: the recent error messages are shown there in ps"),
+                .help("Seven or more characters (dots, say) that show the latest errors in ps"),
         )
         .after_help("Exit codes: 0 on TERM, 100 on bad usage, 111 on failure or HUP.")
 }
 
 fn runsvchdir() -> Command {
     base("runsvchdir", "runsvchdir dir", "Switch runsvdir to another directory of services.")
-        .arg(operand("dir", ValueHint::DirPath, "A directory under /etc/runit/runsvdir"))
+        .arg(operand(
+            "dir",
+            ValueHint::DirPath,
+            "The runlevel: a directory in $RUNSVDIR (/etc/runit/runsvdir)",
+        ))
         .after_help("Exit codes: 0 on success, 100 on bad usage, 111 on failure.")
 }
 
