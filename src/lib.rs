@@ -6,6 +6,7 @@
 )]
 
 pub mod chpst;
+pub mod cli;
 pub mod cmd;
 pub mod errstr;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -14,6 +15,7 @@ pub mod init;
 pub mod platform;
 pub mod supervise;
 pub mod sv;
+pub mod svdir;
 pub mod svlogd;
 pub mod sys;
 pub mod tai;

@@ -343,3 +343,90 @@ pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
 #[path = "../platform/pid1.rs"]
 mod pid1;
 pub use pid1::{in_container, set_controlling_tty, shutdown_signals, ShutdownSignal};
+
+// The process title: runsvdir shows its newest log bytes in one of its arguments.
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proctitle.rs"]
+        mod proctitle;
+    } else {
+        mod proctitle {
+            //! Not yet done on this OS (BSDs have setproctitle(3)): answers Unsupported.
+            pub struct ProcTitle;
+            impl ProcTitle {
+                pub fn for_arg(_index: usize) -> std::io::Result<ProcTitle> {
+                    Err(super::unsupported("rewriting the process title"))
+                }
+                pub fn len(&self) -> usize {
+                    0
+                }
+                pub fn is_empty(&self) -> bool {
+                    true
+                }
+                pub fn set(&mut self, _text: &[u8]) {}
+            }
+        }
+    }
+}
+
+/// One command-line argument of this process, rewritable in place so that `ps` shows new text
+/// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the
+/// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.
+pub use proctitle::ProcTitle;
+
+// Starting a child in a directory without fork's page-table copy (runsvdir's runsv starts).
+cfg_if::cfg_if! {
+    if #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))] {
+        #[path = "../platform/linux/spawn.rs"]
+        mod spawn;
+    } else {
+        mod spawn {
+            //! Not done on this OS yet: callers fall back to fork and exec.
+            pub fn spawn_in_dir(
+                _dir: std::os::fd::RawFd,
+                _argv: &[std::ffi::CString],
+                _new_session: bool,
+                _reset: &[super::Signal],
+            ) -> std::io::Result<nix::unistd::Pid> {
+                Err(super::unsupported("posix_spawn with a working directory"))
+            }
+        }
+    }
+}
+
+/// Starts `argv[0]`, looked up in `$PATH`, with `argv`, in the directory open as `dir`, with the
+/// signals in `reset` at their defaults and an empty signal mask, in a new session if asked.
+/// Fails like exec would (ENOENT when not found). `Unsupported` where the OS has no such call:
+/// the caller then forks and execs itself.
+pub fn spawn_in_dir(
+    dir: RawFd,
+    argv: &[std::ffi::CString],
+    new_session: bool,
+    reset: &[Signal],
+) -> io::Result<nix::unistd::Pid> {
+    spawn::spawn_in_dir(dir, argv, new_session, reset)
+}
+
+/// A non-blocking, close-on-exec pipe; atomically with pipe2 where it exists, so a fork in
+/// another thread cannot inherit it (macOS lacks pipe2: flags are set right after).
+pub fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    cfg_if::cfg_if! {
+        if #[cfg(apple)] {
+            use crate::sys::{cvt, set_cloexec, set_nonblock};
+            use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+            let mut fds = [-1; 2];
+            // SAFETY: pipe writes two fds into the array.
+            cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+            // SAFETY: both fds were just created by pipe and are owned by nobody else.
+            let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            for fd in [&r, &w] {
+                set_cloexec(fd.as_raw_fd(), true)?;
+                set_nonblock(fd, true)?;
+            }
+            Ok((r, w))
+        } else {
+            use nix::fcntl::OFlag;
+            Ok(nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?)
+        }
+    }
+}

@@ -6,9 +6,12 @@
 mod util;
 
 mod chpst;
+mod cli;
 mod install;
 mod malformed;
 mod platform;
+// Boots runit as PID 1 of a PID + mount namespace.
+#[cfg(pid_namespaces)]
 mod runit;
 mod runsv;
 mod runsvdir;

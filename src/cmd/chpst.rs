@@ -11,6 +11,7 @@ use crate::chpst::envdir::Subdirs;
 use crate::chpst::getopt::{Getopt, Opt};
 use crate::chpst::limits::{self, Value};
 use crate::chpst::{IdSpec, Lock, Plan, Stop};
+use crate::cli;
 use crate::platform::Resource;
 
 const USAGE_CHPST: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
@@ -29,6 +30,8 @@ pub enum Parsed {
     Run(Box<Plan>, Vec<OsString>),
     /// Print the usage line (after the option complaint, if any) and exit 100.
     Usage(Option<String>),
+    /// `--help` or `--version` was answered: exit with this code.
+    Answered(i32),
 }
 
 /// A parsed command line: the personality's name, its usage text and what to do.
@@ -45,6 +48,7 @@ pub fn main() -> i32 {
     match inv.parsed {
         Parsed::Usage(complaint) => usage_exit(complaint, &inv.name, inv.usage),
         Parsed::Run(plan, prog) => run(&plan, &prog),
+        Parsed::Answered(code) => code,
     }
 }
 
@@ -55,6 +59,10 @@ pub fn parse(args: &[OsString]) -> Invocation {
     // As C runit: a leading `d` is dropped, so `dsetlock` is setlock too.
     let name = invoked.strip_prefix('d').unwrap_or(&invoked).to_string();
     let rest = args.get(1..).unwrap_or_default();
+    let known = if cli::PERSONALITIES.contains(&name.as_str()) { name.as_str() } else { "chpst" };
+    if let Some(code) = cli::answer(known, rest.first().map(|a| a.as_os_str())) {
+        return Invocation { name, usage: "", parsed: Parsed::Answered(code) };
+    }
     let (parsed, usage) = match name.as_str() {
         "setuidgid" => (account(rest, false), USAGE_ACCOUNT),
         "envuidgid" => (account(rest, true), USAGE_ACCOUNT),

@@ -73,7 +73,7 @@ fn parse_rest(argv: &[OsString], prog: &[u8], lsb: bool) -> Result<Invocation, R
     Ok(Invocation { prog: prog.to_vec(), lsb, plan, wait_secs: opts.wait, services })
 }
 
-fn base_name(p: &[u8]) -> Vec<u8> {
+pub fn base_name(p: &[u8]) -> Vec<u8> {
     p.rsplit(|&c| c == b'/').next().unwrap_or_default().to_vec()
 }
 
