@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("sv_args", sv_args),
     ("chpst_args", chpst_args),
     ("chpst_ids", chpst_ids),
+    ("runsvdir_rplog", runsvdir_rplog),
 ];
 
 /// Runs the harness named `target` (a fuzz target's name) on `data`.
@@ -266,6 +267,33 @@ pub fn chpst_ids(data: &[u8]) {
     let spec = std::ffi::OsStr::from_bytes(data);
     if let Ok(ids) = crate::chpst::ids::resolve_extended(spec) {
         assert!(!ids.gids.is_empty() && ids.gids.len() <= 60, "{ids:?}");
+    }
+}
+
+/// runsvdir's scrolling log window: the first byte is the length of the argument it lives in,
+/// the rest is cut into writes at each 0xff. The argument keeps its length and its first five
+/// bytes, the window holds no NUL, and its end is the newest bytes written.
+pub fn runsvdir_rplog(data: &[u8]) {
+    use crate::svdir::rplog::{Rplog, KEEP};
+    let Some((&len, rest)) = data.split_first() else { return };
+    let arg: Vec<u8> =
+        b"log: ".iter().copied().chain(std::iter::repeat(b'.')).take(usize::from(len)).collect();
+    let mut r = Rplog::new(&arg, None);
+    let mut all = Vec::new();
+    for write in rest.split(|&b| b == 0xff) {
+        r.push(write);
+        all.extend(write.iter().copied().filter(|&b| b != 0));
+        let text = r.text();
+        assert_eq!(text.len(), arg.len());
+        assert_eq!(text.get(..KEEP.min(arg.len())), arg.get(..KEEP.min(arg.len())));
+        let win = text.get(KEEP..).unwrap_or_default();
+        assert!(!win.contains(&0));
+        let shown = win.len().min(all.len());
+        assert_eq!(
+            win.get(win.len() - shown..),
+            all.get(all.len() - shown..),
+            "not the newest bytes"
+        );
     }
 }
 
