@@ -665,8 +665,8 @@ fn runit_init_as_pid_1_execs_runit() {
     let m = Machine::new("asinit");
     let sbin = m.path("sbin");
     fs::create_dir_all(&sbin).unwrap();
-    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
-    fs::copy(bin("runit"), sbin.join("runit")).unwrap();
+    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
+    util::copy_exec(&bin("runit"), &sbin.join("runit"));
     m.stage("1", "tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline");
     m.stage("2", "exit 0");
     m.stage("3", "exit 0");
@@ -740,7 +740,7 @@ fn runit_init_as_pid_1_without_runit_runs_it_itself() {
     let m = Machine::new("alone");
     let sbin = m.path("sbin");
     fs::create_dir_all(&sbin).unwrap();
-    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
+    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
     m.stage("1", "exit 0");
     m.stage("2", "exit 0");
     m.stage("3", "exit 0");
