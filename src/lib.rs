@@ -9,6 +9,7 @@ pub mod init;
 pub mod platform;
 pub mod supervise;
 pub mod sv;
+pub mod svdir;
 pub mod svlogd;
 pub mod sys;
 pub mod tai;

@@ -206,6 +206,31 @@ pub fn start_writeback(fd: RawFd) {
     }
 }
 
+// The process title: runsvdir shows its newest log bytes in one of its arguments.
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proctitle.rs"]
+        mod proctitle;
+    } else {
+        mod proctitle {
+            //! Not yet done on this OS (BSDs have setproctitle(3)): answers Unsupported.
+            pub struct ProcTitle;
+            impl ProcTitle {
+                pub fn for_arg(_index: usize) -> std::io::Result<ProcTitle> {
+                    Err(super::unsupported("rewriting the process title"))
+                }
+                pub fn len(&self) -> usize {
+                    0
+                }
+                pub fn is_empty(&self) -> bool {
+                    true
+                }
+                pub fn set(&mut self, _text: &[u8]) {}
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resource limits (chpst, softlimit). Which limits exist is a fact of the OS, not of the event
 // mechanism, so the table is chosen by target OS even when `runit_portable` picks the poll loop.
@@ -343,3 +368,8 @@ pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
 #[path = "../platform/pid1.rs"]
 mod pid1;
 pub use pid1::{in_container, set_controlling_tty, shutdown_signals, ShutdownSignal};
+
+/// One command-line argument of this process, rewritable in place so that `ps` shows new text
+/// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the
+/// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.
+pub use proctitle::ProcTitle;

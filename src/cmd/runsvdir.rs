@@ -1,7 +1,120 @@
-//! `runsvdir`: not written yet.
+//! `runsvdir [-P] dir [log]`: starts and watches one runsv per service directory in `dir`
+//! (all OSes; directory events where the platform has them). See `runit::svdir`.
 
-/// Placeholder until the program exists: says so and fails, never pretends to work.
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::platform::{Native, Platform, ProcTitle};
+use crate::svdir::rplog::{Rplog, MIN_LEN};
+use crate::svdir::supervisor::{Log, Supervisor, SIGNALS};
+use crate::svdir::{errstr, redirect_stderr_to_pipe, say, show};
+
+/// What the command line asked for.
+struct Args {
+    new_session: bool,
+    svdir: PathBuf,
+    /// Index (in argv) and text of the log argument.
+    log: Option<(usize, OsString)>,
+}
+
+/// Parses as runit does: only the first argument may be an option; `-P` and `--` are taken
+/// (anything after the `P` ignored), any other word starting with `-` is the directory.
+fn parse(args: &[OsString]) -> Option<Args> {
+    let mut i = 1;
+    let mut new_session = false;
+    let first = args.get(i)?.as_bytes();
+    if first.first() == Some(&b'-') {
+        match first.get(1) {
+            Some(b'P') => {
+                new_session = true;
+                i += 1;
+            }
+            Some(b'-') => i += 1,
+            _ => {}
+        }
+    }
+    let svdir = PathBuf::from(args.get(i)?);
+    let log = args.get(i + 1).map(|l| (i + 1, l.clone()));
+    Some(Args { new_session, svdir, log })
+}
+
 pub fn main() -> i32 {
-    eprintln!("runsvdir: fatal: not implemented yet");
-    111
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let Some(args) = parse(&argv) else {
+        say("usage: runsvdir [-P] dir\n");
+        return 1;
+    };
+    let label = format!("runsvdir {}: ", show(args.svdir.as_os_str()));
+    let p = match Native::new(&SIGNALS) {
+        Ok(p) => p,
+        Err(e) => {
+            say(&format!("{label}fatal: unable to set up signals: {}", errstr::error_str(&e)));
+            return 100;
+        }
+    };
+    let log = args.log.and_then(|(index, text)| setup_log(&label, index, &text));
+    let mut sup = Supervisor::new(p, args.svdir, args.new_session, log);
+    match sup.run() {
+        Ok(code) => code,
+        Err(e) => {
+            say(&format!("{label}fatal: unable to wait for events: {}", errstr::error_str(&e)));
+            111
+        }
+    }
+}
+
+/// The readproctitle log: stderr into a pipe, its newest bytes shown in argument `index`.
+fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
+    if text.len() < MIN_LEN {
+        say(&format!("{label}warning: log must have at least seven characters."));
+        say(&format!("{label}warning: log service disabled."));
+        return None;
+    }
+    // Found before stderr moves, so a failure can still be read on the old stderr.
+    let title = match ProcTitle::for_arg(index) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let err = errstr::error_str(&e);
+            say(&format!("{label}warning: unable to show the log in the process title: {err}"));
+            None
+        }
+    };
+    match redirect_stderr_to_pipe() {
+        Ok(pipe) => {
+            let window = Rplog::new(text.as_bytes(), title);
+            Some(Log { pipe, window, dot_at: Instant::now() })
+        }
+        Err(e) => {
+            let err = errstr::error_str(&e);
+            say(&format!("{label}warning: unable to create pipe for log: {err}"));
+            say(&format!("{label}warning: log service disabled."));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_like_runit() {
+        assert!(parse(&a(&["runsvdir"])).is_none());
+        assert!(parse(&a(&["runsvdir", "-P"])).is_none());
+        let x = parse(&a(&["runsvdir", "-P", "/s", "log: ......."])).unwrap();
+        assert!(x.new_session);
+        assert_eq!(x.svdir, PathBuf::from("/s"));
+        assert_eq!(x.log.unwrap().0, 3);
+        let x = parse(&a(&["runsvdir", "-X"])).unwrap();
+        assert_eq!(x.svdir, PathBuf::from("-X"));
+        let x = parse(&a(&["runsvdir", "--", "-s"])).unwrap();
+        assert!(!x.new_session);
+        assert_eq!(x.svdir, PathBuf::from("-s"));
+    }
 }

@@ -1,0 +1,264 @@
+//! runsvdir's event loop (all OSes): signals, the log pipe, directory events and deadlines,
+//! single-threaded in `Platform::wait`.
+//!
+//! Deadlines, and why each exists:
+//! - a runsv that died less than a second after its start is started again one second after
+//!   that start (no fork storm when runsv cannot run: missing from `$PATH`, service locked);
+//! - a safety rescan every minute: the one change that makes no event is deep in a symlink
+//!   chain (an entry `x -> /etc/sv/x` where `/etc/sv/x` is itself a link that gets retargeted,
+//!   or a dangling link whose target appears). Such changes are rare admin acts, so a minute
+//!   is an acceptable delay, while 3000 stats a minute cost nothing measurable;
+//! - while the services directory cannot be read, a retry every second, reporting the problem
+//!   once (not once a second as runit does);
+//! - with a log argument, a dot every 15 minutes so old messages scroll away (runsvdir(8));
+//! - where the platform cannot watch directories, a rescan every second (runit's pace).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::platform::{Event, Platform, WatchId};
+use crate::svdir::rplog::Rplog;
+use crate::svdir::scan::{Key, Scanner};
+use crate::svdir::spawn::Spawner;
+use crate::svdir::{errstr, say, show};
+
+pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
+pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(60);
+pub(super) const RETRY_EVERY: Duration = Duration::from_secs(1);
+const DOT_EVERY: Duration = Duration::from_secs(900);
+
+/// The signals runsvdir takes over; children get them back at their defaults (SIGPIPE too,
+/// which Rust's runtime ignores).
+pub const SIGNALS: [Signal; 3] = [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGHUP];
+
+/// The readproctitle log: the pipe runsvdir's stderr goes to, and the window it shows.
+pub struct Log {
+    pub pipe: OwnedFd,
+    pub window: Rplog,
+    pub dot_at: Instant,
+}
+
+/// One service directory and its runsv.
+pub(super) struct Service {
+    pub name: OsString,
+    pub pid: Option<Pid>,
+    pub started: Instant,
+    /// Still in the services directory.
+    pub present: bool,
+    /// TERM sent to its runsv (entry gone, or restarting to attach a new log).
+    pub stopping: bool,
+    pub retry_at: Option<Instant>,
+    pub watch: Option<WatchId>,
+    pub log_watch: Option<WatchId>,
+    /// runsv found `log/` when it started (so it runs the log service).
+    pub had_log: bool,
+    pub log_reported: bool,
+}
+
+/// runsvdir's whole state.
+pub struct Supervisor<P: Platform> {
+    pub(super) p: P,
+    pub(super) svdir: PathBuf,
+    pub(super) label: String,
+    pub(super) spawner: Spawner,
+    pub(super) dir: Option<OwnedFd>,
+    pub(super) ident: Option<Key>,
+    pub(super) scanner: Scanner,
+    pub(super) services: HashMap<Key, Service>,
+    pub(super) pids: HashMap<Pid, Key>,
+    pub(super) dir_watch: Option<WatchId>,
+    pub(super) chain_watches: Vec<WatchId>,
+    pub(super) svc_watches: HashMap<WatchId, Key>,
+    pub(super) polling: bool,
+    pub(super) rescan_at: Instant,
+    pub(super) retry_scan_at: Option<Instant>,
+    pub(super) dir_error: Option<String>,
+    pub(super) watch_warned: bool,
+    log: Option<Log>,
+    /// SIGHUP arrived: stop everything, start nothing.
+    pub(super) halting: bool,
+}
+
+impl<P: Platform> Supervisor<P> {
+    /// A supervisor of `svdir`; `log` when a log argument was given.
+    pub fn new(p: P, svdir: PathBuf, new_session: bool, log: Option<Log>) -> Supervisor<P> {
+        let label = format!("runsvdir {}: ", show(svdir.as_os_str()));
+        let mut signals = SIGNALS.to_vec();
+        signals.push(Signal::SIGPIPE);
+        let spawner = Spawner { new_session, signals, label: label.clone() };
+        Supervisor {
+            p,
+            svdir,
+            label,
+            spawner,
+            dir: None,
+            ident: None,
+            scanner: Scanner::default(),
+            services: HashMap::new(),
+            pids: HashMap::new(),
+            dir_watch: None,
+            chain_watches: Vec::new(),
+            svc_watches: HashMap::new(),
+            polling: false,
+            rescan_at: Instant::now() + RESCAN_EVERY,
+            retry_scan_at: None,
+            dir_error: None,
+            watch_warned: false,
+            log,
+            halting: false,
+        }
+    }
+
+    /// Runs until a signal ends runsvdir; returns the exit code (0 on TERM, 111 after HUP).
+    pub fn run(&mut self) -> io::Result<i32> {
+        if let Some(log) = &self.log {
+            self.p.add_fd(log.pipe.as_raw_fd(), crate::platform::Interest::Read)?;
+        }
+        self.refresh(true);
+        loop {
+            let ev = self.p.wait(self.next_deadline())?;
+            self.reap();
+            if let Some(code) = self.handle(ev) {
+                return Ok(code);
+            }
+            self.run_due(Instant::now());
+            if self.halting && self.pids.is_empty() {
+                return Ok(111);
+            }
+        }
+    }
+
+    /// Writes a warning (into the log pipe when there is one).
+    pub(super) fn warn(&self, text: &str) {
+        say(&format!("{}warning: {text}", self.label));
+    }
+
+    pub(super) fn warn_err(&self, text: &str, e: &io::Error) {
+        self.warn(&format!("{text}: {}", errstr::error_str(e)));
+    }
+
+    fn handle(&mut self, ev: Event) -> Option<i32> {
+        match ev {
+            // As runit: leave at once, the runsv processes keep running (stage 3 stops them).
+            Event::Signal(Signal::SIGTERM) => return Some(0),
+            Event::Signal(Signal::SIGHUP) if self.halting => return Some(111),
+            Event::Signal(Signal::SIGHUP) => self.halt(),
+            Event::Signal(_) | Event::Gone(_) | Event::Timeout => {}
+            Event::Readable(_) => self.read_log(),
+            Event::DirChanged(_) if self.halting => {}
+            Event::DirChanged(id) => self.dir_changed(id),
+        }
+        None
+    }
+
+    fn dir_changed(&mut self, id: WatchId) {
+        if Some(id) == self.dir_watch {
+            self.refresh(false);
+        } else if self.chain_watches.contains(&id) {
+            if self.svdir_moved() {
+                self.refresh(false);
+            }
+        } else if let Some(key) = self.svc_watches.get(&id).copied() {
+            self.check_log(key);
+        }
+    }
+
+    /// Whether the services directory path now leads to another directory (or none).
+    fn svdir_moved(&self) -> bool {
+        match std::fs::metadata(&self.svdir) {
+            Ok(m) => {
+                use std::os::unix::fs::MetadataExt;
+                self.ident != Some((m.dev(), m.ino())) || self.dir.is_none()
+            }
+            Err(_) => self.dir.is_some(),
+        }
+    }
+
+    /// SIGHUP: TERM to every runsv, then wait for them all before exiting 111, so that a
+    /// runsvdir started again right away finds no runsv still holding a service. A second HUP,
+    /// or a TERM, ends the wait at once.
+    fn halt(&mut self) {
+        self.halting = true;
+        for pid in self.pids.keys() {
+            let _ = kill(*pid, Signal::SIGTERM);
+        }
+    }
+
+    /// Collects every child that exited (signals coalesce, so loop until none is left).
+    fn reap(&mut self) {
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => return,
+                Ok(st) => match st.pid() {
+                    Some(pid) => self.child_died(pid),
+                    None => return,
+                },
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return, // ECHILD: no children left
+            }
+        }
+    }
+
+    fn read_log(&mut self) {
+        let Some(log) = self.log.as_mut() else { return };
+        let mut buf = [0u8; 4096];
+        loop {
+            match nix::unistd::read(&log.pipe, &mut buf) {
+                Ok(0) => return,
+                Ok(n) => log.window.push(&buf[..n]),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return, // EAGAIN: drained
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        if self.halting {
+            return None;
+        }
+        let mut d = self.rescan_at;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                d = d.min(t);
+            }
+        };
+        consider(self.retry_scan_at);
+        consider(self.log.as_ref().map(|l| l.dot_at));
+        for s in self.services.values() {
+            consider(s.retry_at);
+        }
+        Some(d)
+    }
+
+    fn run_due(&mut self, now: Instant) {
+        if self.halting {
+            return;
+        }
+        if self.rescan_at <= now {
+            self.refresh(true);
+        } else if self.retry_scan_at.is_some_and(|t| t <= now) {
+            self.refresh(false);
+        }
+        let due: Vec<Key> = (self.services.iter())
+            .filter(|(_, s)| s.retry_at.is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            self.start(key);
+        }
+        if let Some(log) = self.log.as_mut() {
+            if log.dot_at <= now {
+                log.window.push(b".");
+                log.dot_at = now + DOT_EVERY;
+            }
+        }
+    }
+}
