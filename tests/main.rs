@@ -6,6 +6,7 @@
 mod util;
 
 mod chpst;
+mod faults;
 mod install;
 mod platform;
 mod runit;
