@@ -349,10 +349,14 @@ fn signals_alrm_hup_term() {
     write!(stdin(&mut s.0), "no newline").unwrap();
     stdin(&mut s.0).flush().unwrap();
     wait_for("partial line read", LONG, || unread(stdin(&mut s.0)) == 0);
+    // TERM in the middle of a line: svlogd reads on to the end of that line (as C svlogd,
+    // which then drops it; we keep it), and nothing beyond it.
     signal(&s.0, libc::SIGTERM);
+    write!(stdin(&mut s.0), ", then the rest\nnot for this svlogd\n").unwrap();
+    stdin(&mut s.0).flush().unwrap();
     assert_eq!(wait_exit(&mut s.0), 0);
     let lines = all_lines(&t.join("d"));
-    assert_eq!(lines.last().map(String::as_str), Some("new: no newline"), "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some("new: no newline, then the rest"));
 }
 
 #[test]
