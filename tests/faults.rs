@@ -508,6 +508,20 @@ fn sleeper(dir: &Path, name: &str) -> PathBuf {
     s
 }
 
+/// How many processes (zombies too) `uid` has: they all count against its RLIMIT_NPROC.
+fn processes_of(uid: u32) -> u64 {
+    let mut n = 0;
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(st) = fs::read_to_string(e.path().join("status")) else { continue };
+        let real =
+            st.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1));
+        if real == Some(uid.to_string().as_str()) {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Starts a process of `uid` that takes one of its process slots until it is killed.
 fn blocker(t: &TempDir, uid: u32) -> Reaper {
     let user = format!(":{uid}:{uid}");
@@ -537,11 +551,12 @@ fn runsv_fork_failure_is_retried() {
     let err = t.join("stderr");
     let tools = tools_copied(&t);
     let user = format!(":{UID_RUNSV_NPROC}:{UID_RUNSV_NPROC}");
-    // Two processes allowed: runsv and the blocker. Every fork of runsv fails until the
-    // blocker goes.
+    // Room for runsv and the blocker (and whatever else the user has). Every fork of runsv
+    // fails until the blocker goes.
     let block = blocker(&t, UID_RUNSV_NPROC);
+    let cap = (processes_of(UID_RUNSV_NPROC) + 1).to_string();
     let prog = tools.join("runsv");
-    let args = ["-u", &user, "-p", "2", prog.to_str().unwrap(), "s"];
+    let args = ["-u", &user, "-p", &cap, prog.to_str().unwrap(), "s"];
     let mut runsv = start(&bin("chpst"), &args, t.path(), &path_env(&tools), &err);
     let pid = runsv.0.id() as i32;
     wait_text(&err, "unable to fork for ./run: temporary failure");
@@ -574,10 +589,11 @@ fn runsvdir_fork_failure_is_retried() {
     let err = t.join("stderr");
     let tools = tools_copied(&t);
     let user = format!(":{UID_RUNSVDIR_NPROC}:{UID_RUNSVDIR_NPROC}");
-    // Three processes allowed (runsvdir, runsv, the service), two taken by blockers.
+    // Room for three (runsvdir, runsv, the service), two of them taken by blockers.
     let blocks = [blocker(&t, UID_RUNSVDIR_NPROC), blocker(&t, UID_RUNSVDIR_NPROC)];
+    let cap = (processes_of(UID_RUNSVDIR_NPROC) + 1).to_string();
     let prog = tools.join("runsvdir");
-    let args = ["-u", &user, "-p", "3", prog.to_str().unwrap(), svdir.to_str().unwrap()];
+    let args = ["-u", &user, "-p", &cap, prog.to_str().unwrap(), svdir.to_str().unwrap()];
     let mut rd = start(&bin("chpst"), &args, t.path(), &path_env(&tools), &err);
     let pid = rd.0.id() as i32;
     wait_text(&err, "unable to fork for s: temporary failure");
@@ -873,4 +889,101 @@ fn svlogd_on_a_full_disk_under_runsv_loses_nothing() {
     stop_runsv(&s, &mut runsv);
     assert_eq!(fed_lines(&s), (0..3000).collect::<Vec<_>>(), "every line, once, in order");
     eprintln!("faults: svlogd disk full under runsv: 3000 lines, 0 lost");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. runit as PID 1 of a PID namespace with a hostile stage 2: a fork bomb (capped by its
+// user's process limit) whose processes ignore TERM, and a stage 2 that ignores TERM itself.
+// runit still halts: stage 2 gets KILL after its grace time, and after stage 3 whatever is left
+// gets TERM (a well-behaved leftover saves its state), then KILL.
+
+const UID_PID1_BOMB: u32 = 64_993;
+
+/// Boots our runit as PID 1 of a new PID and mount namespace, with `t/etc` as /etc/runit and
+/// `t/console` (a plain file) as /dev/console, so the transcript can be read.
+fn boot(t: &TempDir) -> Reaper {
+    let dir = t.path().display().to_string();
+    for d in ["up/runit", "work", "out", "etc"] {
+        fs::create_dir_all(t.join(d)).unwrap();
+    }
+    fs::write(t.join("console"), "").unwrap();
+    fs::write(t.join("etc/nosync"), "").unwrap();
+    let setup = format!(
+        "set -e\n\
+         [ -d /etc/runit ] || mount -t overlay overlay -o lowerdir=/etc,upperdir={dir}/up,workdir={dir}/work /etc\n\
+         mount --bind {dir}/etc /etc/runit\n\
+         mount -t tmpfs tmpfs /dev\n\
+         mknod -m 666 /dev/null c 1 3\n\
+         touch /dev/console\n\
+         mount --bind {dir}/console /dev/console\n\
+         exec {}\n",
+        bin("runit").display()
+    );
+    let child = Command::new("unshare")
+        .args(["--pid", "--mount", "--fork", "--kill-child", "--mount-proc", "sh", "-c", &setup])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(t.join("out/stderr")).unwrap())
+        .stderr(fs::File::create(t.join("out/stderr2")).unwrap())
+        .spawn()
+        .unwrap();
+    Reaper(child)
+}
+
+#[test]
+fn pid_1_halts_despite_a_hostile_stage_2() {
+    use std::os::unix::process::ExitStatusExt;
+    if !util::root_or_skip("booting runit in a PID namespace") {
+        return;
+    }
+    let t = TempDir::new("f-pid1");
+    let _clean = Cleanup::new(&t);
+    let dir = t.path().display().to_string();
+    let stage = |n: &str, body: &str| {
+        let text =
+            format!("#!/bin/sh\nT={dir}\nexport T\nPATH={}:$PATH\n{body}\n", tools(&t).display());
+        script(&t.join(format!("etc/{n}")), &text);
+    };
+    stage("1", "exit 0");
+    let cap = processes_of(UID_PID1_BOMB) + 20;
+    stage(
+        "2",
+        &format!(
+            "# A well-behaved leftover: saves its state on TERM. Started first: a shell cannot\n\
+             # trap what was ignored when it started.\n\
+             sh -c 'trap \"echo saved >$T/out/polite; exit 0\" TERM; touch $T/out/polite-up; \
+               while :; do sleep 0.1; done' &\n\
+             trap '' TERM\n\
+             # A fork bomb as an unprivileged user, capped at {cap} processes, deaf to TERM.\n\
+             chpst -u :{UID_PID1_BOMB}:{UID_PID1_BOMB} -p {cap} sh -c \
+               'b() {{ b & b & exec sleep 1000; }}; b' 2>/dev/null &\n\
+             while [ ! -e $T/out/polite-up ]; do sleep 0.1; done\n\
+             ps -o pid= -u {UID_PID1_BOMB} | wc -l >$T/out/bomb\n\
+             printf '#!/bin/sh\\n' >/etc/runit/stopit; chmod 755 /etc/runit/stopit\n\
+             kill -CONT 1\n\
+             while :; do sleep 1; done"
+        ),
+    );
+    stage("3", "touch $T/out/stage3\nexit 0");
+    let mut ns = boot(&t);
+    let status = wait_exit(&mut ns.0);
+    let console = text(&t.join("console"));
+    let err = text(&t.join("out/stderr")) + &text(&t.join("out/stderr2"));
+    assert_eq!(status.signal(), Some(libc::SIGINT), "halted? {status:?}\n{console}\n{err}");
+    assert!(t.join("out/stage3").exists(), "stage 3 ran");
+    assert_eq!(text(&t.join("out/polite")), "saved\n", "TERM came before KILL:\n{console}");
+    let order = [
+        "- runit: warning: stage 2 not terminated, sending sigkill...",
+        "- runit: leave stage: /etc/runit/3",
+        "- runit: sending TERM signal to all processes...",
+        "- runit: sending KILL signal to all processes...",
+    ];
+    let mut at = 0;
+    for want in order {
+        let found = console[at..].find(want);
+        assert!(found.is_some(), "console lacks {want:?} (in order):\n{console}");
+        at += found.unwrap_or(0) + want.len();
+    }
+    let bomb: u64 = text(&t.join("out/bomb")).trim().parse().unwrap_or(0);
+    eprintln!("faults: PID 1: halted past a stage 2 deaf to TERM and {bomb} bomb processes");
+    assert!(bomb > 2, "the bomb ran: {bomb} processes");
 }
