@@ -12,5 +12,10 @@ fn main() {
     if let Some(a) = alias {
         println!("cargo:rustc-cfg={a}");
     }
+    // Features rather than OS names, for code outside the platform layer (the tests): PID and
+    // mount namespaces, which the PID-1 tests boot runit in, exist on Linux only.
+    if os == "linux" {
+        println!("cargo:rustc-cfg=pid_namespaces");
+    }
     println!("cargo:rerun-if-changed=build.rs");
 }

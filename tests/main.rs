@@ -9,6 +9,8 @@ mod chpst;
 mod faults;
 mod install;
 mod platform;
+// Boots runit as PID 1 of a PID + mount namespace.
+#[cfg(pid_namespaces)]
 mod runit;
 mod runsv;
 mod runsvdir;
