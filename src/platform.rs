@@ -406,3 +406,36 @@ pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
 pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
     proc_os::exit_fd(pid)
 }
+
+// Starting a child in a directory without fork's page-table copy (runsvdir's runsv starts).
+cfg_if::cfg_if! {
+    if #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))] {
+        #[path = "../platform/linux/spawn.rs"]
+        mod spawn;
+    } else {
+        mod spawn {
+            //! Not done on this OS yet: callers fall back to fork and exec.
+            pub fn spawn_in_dir(
+                _dir: std::os::fd::RawFd,
+                _argv: &[std::ffi::CString],
+                _new_session: bool,
+                _reset: &[super::Signal],
+            ) -> std::io::Result<nix::unistd::Pid> {
+                Err(super::unsupported("posix_spawn with a working directory"))
+            }
+        }
+    }
+}
+
+/// Starts `argv[0]`, looked up in `$PATH`, with `argv`, in the directory open as `dir`, with the
+/// signals in `reset` at their defaults and an empty signal mask, in a new session if asked.
+/// Fails like exec would (ENOENT when not found). `Unsupported` where the OS has no such call:
+/// the caller then forks and execs itself.
+pub fn spawn_in_dir(
+    dir: RawFd,
+    argv: &[std::ffi::CString],
+    new_session: bool,
+    reset: &[Signal],
+) -> io::Result<nix::unistd::Pid> {
+    spawn::spawn_in_dir(dir, argv, new_session, reset)
+}

@@ -69,18 +69,17 @@ pub fn log_supervised<Fd: AsFd>(dir: &Fd, name: &OsStr) -> bool {
     openat(dir.as_fd(), &join(name, "log/supervise/ok"), flags, Mode::empty()).is_ok()
 }
 
-/// Whether restarting the runsv of `name` leaves the service as it is now (see above).
-pub fn restart_is_transparent<Fd: AsFd>(dir: &Fd, name: &OsStr) -> bool {
-    let Some(st) = read_status(dir, name) else { return false };
+/// Whether restarting the runsv of `name` leaves the service as it is now (see above); None
+/// while its status cannot be read (a runsv that has just started has not written it yet).
+pub fn restart_is_transparent<Fd: AsFd>(dir: &Fd, name: &OsStr) -> Option<bool> {
+    let st = read_status(dir, name)?;
     let down_file = stat_mode(dir, &join(name, "down")).is_some();
-    if st.paused {
-        return false;
-    }
-    match st.want {
+    Some(match st.want {
+        _ if st.paused => false,
         Want::Up => !down_file,
         Want::Down => down_file && st.state == State::Down,
         Want::Exit => false,
-    }
+    })
 }
 
 fn read_status<Fd: AsFd>(dir: &Fd, name: &OsStr) -> Option<Status> {

@@ -158,7 +158,10 @@ impl<P: Platform> Supervisor<P> {
             }
             Err(e) => {
                 svc.retry_at = Some(now + RETRY_EVERY);
-                let text = format!("unable to fork for {}", show(&svc.name));
+                // posix_spawn reports exec failures here too; fork failures keep runit's words.
+                let fork_failed = matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM));
+                let what = if fork_failed { "unable to fork for" } else { "unable to start runsv" };
+                let text = format!("{what} {}", show(&svc.name));
                 self.warn_err(&text, &e);
             }
         }
@@ -228,9 +231,19 @@ impl<P: Platform> Supervisor<P> {
         if svc.had_log || svc.stopping || !svc.present {
             return;
         }
-        match logdir::log_dir(dir, &svc.name) {
+        let name = svc.name.clone();
+        match logdir::log_dir(dir, &name) {
             LogDir::Absent => self.drop_log_watch(key),
-            LogDir::Incomplete => self.watch_log(key),
+            LogDir::Incomplete => {
+                self.watch_log(key);
+                // `log/run` may have become executable before the watch was in place.
+                let ready =
+                    (self.dir.as_ref()).is_some_and(|d| logdir::log_dir(d, &name) == LogDir::Ready);
+                if ready {
+                    self.drop_log_watch(key);
+                    self.log_ready(key, pid);
+                }
+            }
             LogDir::Ready => {
                 self.drop_log_watch(key);
                 self.log_ready(key, pid);
@@ -243,10 +256,13 @@ impl<P: Platform> Supervisor<P> {
         let Some(svc) = self.services.get_mut(&key) else { return };
         if logdir::log_supervised(dir, &svc.name) {
             svc.had_log = true;
-        } else if logdir::restart_is_transparent(dir, &svc.name) {
+            return;
+        }
+        let transparent = logdir::restart_is_transparent(dir, &svc.name);
+        if transparent == Some(true) {
             let _ = kill(pid, Signal::SIGTERM);
             svc.stopping = true;
-        } else if !svc.log_reported {
+        } else if transparent == Some(false) && !svc.log_reported {
             svc.log_reported = true;
             let name = show(&svc.name);
             self.warn(&format!(

@@ -125,7 +125,12 @@ impl<P: Platform> Supervisor<P> {
         self.refresh(true);
         loop {
             let ev = self.p.wait(self.next_deadline())?;
-            self.reap();
+            // Reap on SIGCHLD only: one inotify read can queue a thousand directory events,
+            // and each waitpid(-1) walks every child. No exit is missed: a child that ends
+            // after the signal was read raises SIGCHLD again.
+            if ev == Event::Signal(Signal::SIGCHLD) {
+                self.reap();
+            }
             if let Some(code) = self.handle(ev) {
                 return Ok(code);
             }
