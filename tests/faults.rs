@@ -52,6 +52,16 @@ fn procs() -> Vec<Proc> {
     out
 }
 
+/// Whether Linux's /proc is there: these tests observe processes through it (which run, in
+/// which directory, how much CPU they used). Prints why a test is skipped otherwise.
+fn procfs_or_skip() -> bool {
+    let ok = Path::new("/proc/self/stat").exists();
+    if !ok {
+        eprintln!("skipped: the fault tests watch processes through Linux's /proc");
+    }
+    ok
+}
+
 /// Whether `pid` lives (a zombie does not).
 fn alive(pid: i32) -> bool {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -356,6 +366,9 @@ fn assert_single(svc: &Path) {
 
 #[test]
 fn killed_runsv_leaves_exactly_one_instance() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-runsv-kill");
     let _clean = Cleanup::new(&t);
     let svdir = t.join("service");
@@ -391,6 +404,9 @@ fn killed_runsv_leaves_exactly_one_instance() {
 /// A leftover that ignores TERM gets KILL after the grace time.
 #[test]
 fn leftover_ignoring_term_is_killed() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-runsv-stubborn");
     let _clean = Cleanup::new(&t);
     let s = t.join("s");
@@ -417,6 +433,9 @@ fn leftover_ignoring_term_is_killed() {
 /// reboot) is left alone.
 #[test]
 fn a_reused_pid_is_not_signalled() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-runsv-reuse");
     let _clean = Cleanup::new(&t);
     let s = t.join("s");
@@ -451,6 +470,9 @@ fn a_reused_pid_is_not_signalled() {
 
 #[test]
 fn killed_runsvdir_is_replaced_without_duplicates() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-runsvdir-kill");
     let _clean = Cleanup::new(&t);
     let svdir = t.join("service");
@@ -541,6 +563,9 @@ fn blocker(t: &TempDir, uid: u32) -> Reaper {
 
 #[test]
 fn runsv_fork_failure_is_retried() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !util::root_or_skip("the fork-failure test (runs runsv as another user)") {
         return;
     }
@@ -578,6 +603,9 @@ fn instances_of_sleep(svc: &Path) -> Vec<i32> {
 
 #[test]
 fn runsvdir_fork_failure_is_retried() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !util::root_or_skip("the fork-failure test (runs runsvdir as another user)") {
         return;
     }
@@ -608,6 +636,9 @@ fn runsvdir_fork_failure_is_retried() {
 
 #[test]
 fn runsv_without_fds_keeps_the_last_status_and_retries() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !have_prlimit() {
         return;
     }
@@ -637,6 +668,9 @@ fn runsv_without_fds_keeps_the_last_status_and_retries() {
 
 #[test]
 fn runsvdir_without_fds_retries_the_scan() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !have_prlimit() {
         return;
     }
@@ -698,6 +732,9 @@ fn fill(path: &Path) {
 
 #[test]
 fn runsv_on_a_full_disk_keeps_the_last_status_and_retries() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !util::root_or_skip("the disk-full test (mounts a tmpfs)") {
         return;
     }
@@ -801,6 +838,9 @@ const SVLOGD_READ: usize = 128 * 1024;
 
 #[test]
 fn svlogd_killed_under_runsv_loses_at_most_its_buffer() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-svlogd-kill");
     let _clean = Cleanup::new(&t);
     let (s, mut w) = feed_service(&t);
@@ -832,6 +872,9 @@ fn svlogd_killed_under_runsv_loses_at_most_its_buffer() {
 
 #[test]
 fn svlogd_stopped_under_runsv_loses_nothing() {
+    if !procfs_or_skip() {
+        return;
+    }
     let t = TempDir::new("f-svlogd-term");
     let _clean = Cleanup::new(&t);
     let (s, mut w) = feed_service(&t);
@@ -865,6 +908,9 @@ fn svlogd_stopped_under_runsv_loses_nothing() {
 
 #[test]
 fn svlogd_on_a_full_disk_under_runsv_loses_nothing() {
+    if !procfs_or_skip() {
+        return;
+    }
     if !util::root_or_skip("the log disk-full test (mounts a tmpfs)") {
         return;
     }
@@ -897,8 +943,10 @@ fn svlogd_on_a_full_disk_under_runsv_loses_nothing() {
 // runit still halts: stage 2 gets KILL after its grace time, and after stage 3 whatever is left
 // gets TERM (a well-behaved leftover saves its state), then KILL.
 
+#[cfg(pid_namespaces)]
 const UID_PID1_BOMB: u32 = 64_993;
 
+#[cfg(pid_namespaces)]
 /// Boots our runit as PID 1 of a new PID and mount namespace, with `t/etc` as /etc/runit and
 /// `t/console` (a plain file) as /dev/console, so the transcript can be read.
 fn boot(t: &TempDir) -> Reaper {
@@ -930,8 +978,12 @@ fn boot(t: &TempDir) -> Reaper {
 }
 
 #[test]
+#[cfg(pid_namespaces)]
 fn pid_1_halts_despite_a_hostile_stage_2() {
     use std::os::unix::process::ExitStatusExt;
+    if !procfs_or_skip() {
+        return;
+    }
     if !util::root_or_skip("booting runit in a PID namespace") {
         return;
     }

@@ -197,7 +197,9 @@ impl<P: Platform> Svlogd<P> {
         match crate::sys::cvt(n) {
             Ok(0) => self.end_input(),
             Ok(n) => {
-                self.feeder.feed(&mut self.buf[..n as usize], &mut self.dirs, SystemTime::now());
+                // read(2) returns at most the length it was given.
+                let chunk = self.buf.get_mut(..n as usize).unwrap_or_default();
+                self.feeder.feed(chunk, &mut self.dirs, SystemTime::now());
                 if self.to_line_end && !self.feeder.mid_line() {
                     self.end_input();
                 }

@@ -213,9 +213,8 @@ impl Supervise {
         let mut first = Ok(());
         if self.written_pid != Some(st.pid) {
             let pid_files = write_ident(n, st.pid).and_then(|()| {
-                let mut num = [0u8; 16];
-                let text: &[u8] = if st.pid == 0 { b"" } else { pid_line(&mut num, st.pid) };
-                replace(n.pid_new, n.pid, text)
+                let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };
+                replace(n.pid_new, n.pid, text.as_bytes())
             });
             match pid_files {
                 Ok(()) => self.written_pid = Some(st.pid),
@@ -235,22 +234,6 @@ fn write_ident(n: &Names, pid: u32) -> Result<(), Problem> {
     let token = if pid == 0 { None } else { crate::platform::process_ident(pid).ok().flatten() };
     let text = token.map(|t| format!("{pid} {t}\n")).unwrap_or_default();
     replace(n.ident_new, n.ident, text.as_bytes())
-}
-
-/// `pid` in decimal with a newline.
-fn pid_line(buf: &mut [u8; 16], pid: u32) -> &[u8] {
-    let mut i = buf.len() - 1;
-    buf[i] = b'\n';
-    let mut v = pid;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Writes `data` to `tmp` (mode 0644), then renames it over `dst`.
@@ -274,16 +257,4 @@ fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
 /// Whether `path` is there and executable by its owner, as runit checks `control/<c>`.
 pub fn owner_executable(path: &str) -> io::Result<bool> {
     Ok(fs::metadata(path)?.permissions().mode() & 0o100 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pid_text() {
-        let mut b = [0u8; 16];
-        assert_eq!(pid_line(&mut b, 1), b"1\n");
-        assert_eq!(pid_line(&mut b, 4_294_967_295), b"4294967295\n");
-    }
 }

@@ -256,7 +256,7 @@ impl<P: Platform> Runsv<P> {
                 let _ = self.platform.add_fd(fd.as_raw_fd(), Interest::Read);
             }
         }
-        if let Some(log) = self.left[1].as_ref() {
+        if let [_, Some(log)] = &self.left {
             let text = format!(
                 "./log/run left by an earlier runsv (pid {}) gets to finish the old pipe first",
                 log.pid
@@ -289,49 +289,54 @@ impl<P: Platform> Runsv<P> {
 
     /// Drops the leftovers that are gone, moves the others on.
     fn check_leftovers(&mut self, now: Instant) {
-        let mut changed = false;
-        for (i, who) in [Which::Main, Which::Log].into_iter().enumerate() {
-            let Some(l) = self.left[i].as_mut() else { continue };
-            let gone = !l.alive();
-            if !gone {
-                let act = l.advance(now);
-                changed |= act != Act::Nothing;
-                if self.os.act_on(who, l, act) {
-                    continue;
-                }
-            }
-            if let Some(fd) = l.exit.as_ref() {
-                let _ = self.platform.remove_fd(fd.as_raw_fd());
-            }
-            self.left[i] = None;
-            changed = true;
-            if who == Which::Main {
-                if let Some(log) = self.left[1].as_mut() {
-                    log.drain_from(now);
-                }
+        let [main, log] = &mut self.left;
+        let main_changed = check_one(&mut self.platform, &mut self.os, Which::Main, main, now);
+        if main.is_none() {
+            if let Some(l) = log.as_mut() {
+                l.drain_from(now);
             }
         }
-        if changed {
+        let log_changed = check_one(&mut self.platform, &mut self.os, Which::Log, log, now);
+        if main_changed || log_changed {
             self.publish_leftovers();
         }
     }
 
     /// The status files while leftovers are stopped: theirs, or down once they are gone.
     fn publish_leftovers(&mut self) {
-        match &self.left[0] {
-            Some(l) => self.os.publish(Which::Main, &l.status(self.main.want)),
-            None => self.main.publish(&mut self.os),
-        }
-        let Some(log) = self.log.as_mut() else { return };
-        match &self.left[1] {
-            Some(l) => self.os.publish(Which::Log, &l.status(log.want)),
-            None => log.publish(&mut self.os),
+        let [main, log] = &self.left;
+        publish_first(&mut self.main, main.as_ref(), &mut self.os);
+        if let Some(svc) = self.log.as_mut() {
+            publish_first(svc, log.as_ref(), &mut self.os);
         }
     }
 }
 
-/// The first status: the leftover's while there is one, so a runsv killed while stopping it
-/// leaves the record for the next.
+/// Moves leftover `slot` of `who` on, or drops it once it is gone (or given up on); true if
+/// anything changed.
+fn check_one<P: Platform>(
+    platform: &mut P,
+    os: &mut Os,
+    who: Which,
+    slot: &mut Option<Leftover>,
+    now: Instant,
+) -> bool {
+    let Some(l) = slot.as_mut() else { return false };
+    if l.alive() {
+        let act = l.advance(now);
+        if os.act_on(who, l, act) {
+            return act != Act::Nothing;
+        }
+    }
+    if let Some(fd) = l.exit.as_ref() {
+        let _ = platform.remove_fd(fd.as_raw_fd());
+    }
+    *slot = None;
+    true
+}
+
+/// The status of `svc`, or its leftover's while there is one (so a runsv killed while stopping
+/// it leaves the record for the next).
 fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
     match left {
         Some(l) => os.publish(svc.who, &l.status(svc.want)),
@@ -521,14 +526,15 @@ impl Effects for Os {
     fn publish(&mut self, who: Which, status: &Status) {
         let Some(dir) = self.dir(who) else { return };
         let result = dir.publish(status);
-        let slot = who as usize;
+        let [main, log] = &mut self.reported;
+        let reported = if who == Which::Main { main } else { log };
         match result {
-            Ok(()) => self.reported[slot] = None,
+            Ok(()) => *reported = None,
             Err(p) => {
                 let errno = p.err.as_ref().map(|e| e.raw_os_error().unwrap_or(-1));
-                if self.reported[slot] != Some(errno) {
+                if *reported != Some(errno) {
                     warn(&self.warn_prefix, &p);
-                    self.reported[slot] = Some(errno);
+                    *reported = Some(errno);
                 }
                 self.retry_at = Some(Instant::now() + RETRY);
             }
