@@ -206,31 +206,6 @@ pub fn start_writeback(fd: RawFd) {
     }
 }
 
-// The process title: runsvdir shows its newest log bytes in one of its arguments.
-cfg_if::cfg_if! {
-    if #[cfg(target_os = "linux")] {
-        #[path = "../platform/linux/proctitle.rs"]
-        mod proctitle;
-    } else {
-        mod proctitle {
-            //! Not yet done on this OS (BSDs have setproctitle(3)): answers Unsupported.
-            pub struct ProcTitle;
-            impl ProcTitle {
-                pub fn for_arg(_index: usize) -> std::io::Result<ProcTitle> {
-                    Err(super::unsupported("rewriting the process title"))
-                }
-                pub fn len(&self) -> usize {
-                    0
-                }
-                pub fn is_empty(&self) -> bool {
-                    true
-                }
-                pub fn set(&mut self, _text: &[u8]) {}
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Resource limits (chpst, softlimit). Which limits exist is a fact of the OS, not of the event
 // mechanism, so the table is chosen by target OS even when `runit_portable` picks the poll loop.
@@ -369,43 +344,35 @@ pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
 mod pid1;
 pub use pid1::{in_container, set_controlling_tty, shutdown_signals, ShutdownSignal};
 
+// The process title: runsvdir shows its newest log bytes in one of its arguments.
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proctitle.rs"]
+        mod proctitle;
+    } else {
+        mod proctitle {
+            //! Not yet done on this OS (BSDs have setproctitle(3)): answers Unsupported.
+            pub struct ProcTitle;
+            impl ProcTitle {
+                pub fn for_arg(_index: usize) -> std::io::Result<ProcTitle> {
+                    Err(super::unsupported("rewriting the process title"))
+                }
+                pub fn len(&self) -> usize {
+                    0
+                }
+                pub fn is_empty(&self) -> bool {
+                    true
+                }
+                pub fn set(&mut self, _text: &[u8]) {}
+            }
+        }
+    }
+}
+
 /// One command-line argument of this process, rewritable in place so that `ps` shows new text
 /// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the
 /// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.
 pub use proctitle::ProcTitle;
-
-// ---------------------------------------------------------------------------------------------
-// Processes that are not our children: runsv stops what an earlier runsv of the same service
-// left running (see `supervise::runsv::leftover`).
-
-cfg_if::cfg_if! {
-    if #[cfg(target_os = "linux")] {
-        #[path = "../platform/linux/proc.rs"]
-        mod proc_os;
-    } else if #[cfg(any(bsd, apple))] {
-        #[path = "../platform/bsd/proc.rs"]
-        mod proc_os;
-    } else {
-        #[path = "../platform/portable/proc.rs"]
-        mod proc_os;
-    }
-}
-
-/// Names one incarnation of process `pid`: a token derived from when it started (clock ticks
-/// since boot plus the boot's id on Linux, the absolute start time on the BSDs and macOS), so
-/// that a pid reused by another process, or recorded before a reboot, never matches. `Ok(None)`
-/// when no such process lives (a zombie counts as gone); `Unsupported` where the OS gives no
-/// way to tell.
-pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
-    proc_os::ident(pid)
-}
-
-/// An fd that becomes readable once process `pid`, child or not, has exited: a pidfd on Linux,
-/// a kqueue holding EVFILT_PROC NOTE_EXIT on the BSDs and macOS. `Unsupported` elsewhere (the
-/// caller re-checks [`process_ident`] on a deadline).
-pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
-    proc_os::exit_fd(pid)
-}
 
 // Starting a child in a directory without fork's page-table copy (runsvdir's runsv starts).
 cfg_if::cfg_if! {
@@ -438,4 +405,61 @@ pub fn spawn_in_dir(
     reset: &[Signal],
 ) -> io::Result<nix::unistd::Pid> {
     spawn::spawn_in_dir(dir, argv, new_session, reset)
+}
+
+/// A non-blocking, close-on-exec pipe; atomically with pipe2 where it exists, so a fork in
+/// another thread cannot inherit it (macOS lacks pipe2: flags are set right after).
+pub fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    cfg_if::cfg_if! {
+        if #[cfg(apple)] {
+            use crate::sys::{cvt, set_cloexec, set_nonblock};
+            use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+            let mut fds = [-1; 2];
+            // SAFETY: pipe writes two fds into the array.
+            cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+            // SAFETY: both fds were just created by pipe and are owned by nobody else.
+            let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            for fd in [&r, &w] {
+                set_cloexec(fd.as_raw_fd(), true)?;
+                set_nonblock(fd, true)?;
+            }
+            Ok((r, w))
+        } else {
+            use nix::fcntl::OFlag;
+            Ok(nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes that are not our children: runsv stops what an earlier runsv of the same service
+// left running (see `supervise::runsv::leftover`).
+
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proc.rs"]
+        mod proc_os;
+    } else if #[cfg(any(bsd, apple))] {
+        #[path = "../platform/bsd/proc.rs"]
+        mod proc_os;
+    } else {
+        #[path = "../platform/portable/proc.rs"]
+        mod proc_os;
+    }
+}
+
+/// Names one incarnation of process `pid`: a token derived from when it started (clock ticks
+/// since boot plus the boot's id on Linux, the absolute start time on the BSDs and macOS), so
+/// that a pid reused by another process, or recorded before a reboot, never matches. `Ok(None)`
+/// when no such process lives (a zombie counts as gone); `Unsupported` where the OS gives no
+/// way to tell.
+pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
+    proc_os::ident(pid)
+}
+
+/// An fd that becomes readable once process `pid`, child or not, has exited: a pidfd on Linux,
+/// a kqueue holding EVFILT_PROC NOTE_EXIT on the BSDs and macOS. `Unsupported` elsewhere (the
+/// caller re-checks [`process_ident`] on a deadline).
+pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
+    proc_os::exit_fd(pid)
 }

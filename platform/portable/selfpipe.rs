@@ -134,26 +134,6 @@ impl Drop for SelfPipe {
     }
 }
 
-/// A non-blocking, close-on-exec pipe; atomically with pipe2 where it exists, so a fork in
-/// another thread cannot inherit it (macOS lacks pipe2: flags are set right after).
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    cfg_if::cfg_if! {
-        if #[cfg(apple)] {
-            use crate::sys::{set_cloexec, set_nonblock};
-            use std::os::fd::FromRawFd;
-            let mut fds = [-1; 2];
-            // SAFETY: pipe writes two fds into the array.
-            cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
-            // SAFETY: both fds were just created by pipe and are owned by nobody else.
-            let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-            for fd in [&r, &w] {
-                set_cloexec(fd.as_raw_fd(), true)?;
-                set_nonblock(fd, true)?;
-            }
-            Ok((r, w))
-        } else {
-            use nix::fcntl::OFlag;
-            Ok(nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?)
-        }
-    }
+    crate::platform::nonblocking_pipe()
 }

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::svdir::errstr;
+use crate::errstr;
 use crate::svdir::runlevel::{switch, Outcome};
 use crate::svdir::say;
 
@@ -26,7 +26,7 @@ pub fn main() -> i32 {
     }
     // As runit: work inside the directory, so a relative `dir` argument is found there.
     if let Err(e) = std::env::set_current_dir(&dir) {
-        let err = errstr::error_str(&e);
+        let err = errstr::describe(&e);
         say(&format!("runsvchdir: fatal: unable to chdir: {}: {err}", dir.display()));
         return 111;
     }
@@ -34,9 +34,7 @@ pub fn main() -> i32 {
         Ok(outcome) => report(&new, outcome),
         Err(f) => {
             match f.err {
-                Some(e) => {
-                    say(&format!("runsvchdir: fatal: {}: {}", f.what, errstr::error_str(&e)))
-                }
+                Some(e) => say(&format!("runsvchdir: fatal: {}: {}", f.what, errstr::describe(&e))),
                 None => say(&format!("runsvchdir: fatal: {}", f.what)),
             }
             111

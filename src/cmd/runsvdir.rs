@@ -6,10 +6,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::errstr;
 use crate::platform::{Native, Platform, ProcTitle};
 use crate::svdir::rplog::{Rplog, MIN_LEN};
 use crate::svdir::supervisor::{Log, Supervisor, SIGNALS};
-use crate::svdir::{errstr, redirect_stderr_to_pipe, say, show};
+use crate::svdir::{redirect_stderr_to_pipe, say, show};
 
 /// What the command line asked for.
 struct Args {
@@ -53,7 +54,7 @@ pub fn main() -> i32 {
     let p = match Native::new(&SIGNALS) {
         Ok(p) => p,
         Err(e) => {
-            say(&format!("{label}fatal: unable to set up signals: {}", errstr::error_str(&e)));
+            say(&format!("{label}fatal: unable to set up signals: {}", errstr::describe(&e)));
             return 100;
         }
     };
@@ -62,7 +63,7 @@ pub fn main() -> i32 {
     match sup.run() {
         Ok(code) => code,
         Err(e) => {
-            say(&format!("{label}fatal: unable to wait for events: {}", errstr::error_str(&e)));
+            say(&format!("{label}fatal: unable to wait for events: {}", errstr::describe(&e)));
             111
         }
     }
@@ -79,7 +80,7 @@ fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
     let title = match ProcTitle::for_arg(index) {
         Ok(t) => Some(t),
         Err(e) => {
-            let err = errstr::error_str(&e);
+            let err = errstr::describe(&e);
             say(&format!("{label}warning: unable to show the log in the process title: {err}"));
             None
         }
@@ -90,7 +91,7 @@ fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
             Some(Log { pipe, window, dot_at: Instant::now() })
         }
         Err(e) => {
-            let err = errstr::error_str(&e);
+            let err = errstr::describe(&e);
             say(&format!("{label}warning: unable to create pipe for log: {err}"));
             say(&format!("{label}warning: log service disabled."));
             None

@@ -2,7 +2,6 @@
 //! restarted when it dies, stopped when its entry goes; event-driven through the platform's
 //! directory watches, with a slow safety rescan. See `supervisor` for the event loop.
 
-pub mod errstr;
 pub mod logdir;
 pub mod rplog;
 pub mod runlevel;
@@ -42,12 +41,7 @@ pub fn say(line: &str) {
 /// Sends runsvdir's (and so its children's) stderr into a new pipe and returns the reading end.
 /// Both ends are non-blocking, as in runit: a writer never blocks on a full log.
 pub fn redirect_stderr_to_pipe() -> io::Result<OwnedFd> {
-    // pipe, then the flags: macOS has no pipe2, and runsvdir has no other thread to fork.
-    let (rd, wr) = nix::unistd::pipe()?;
-    for end in [&rd, &wr] {
-        crate::sys::set_cloexec(end.as_raw_fd(), true)?;
-        crate::sys::set_nonblock(end, true)?;
-    }
+    let (rd, wr) = crate::platform::nonblocking_pipe()?;
     // dup2 clears close-on-exec on fd 2: the runsv children inherit it as their stderr.
     // SAFETY: dup2 onto fd 2, which this process owns as its stderr; `wr` stays valid.
     crate::sys::cvt(unsafe { libc::dup2(wr.as_raw_fd(), 2) })?;

@@ -60,7 +60,7 @@ impl<P: Platform> Supervisor<P> {
     /// Reports a problem with the services directory once, and retries on a deadline.
     fn dir_problem(&mut self, what: &str, e: io::Error) {
         let msg =
-            format!("{what}{}: {}", show(self.svdir.as_os_str()), super::errstr::error_str(&e));
+            format!("{what}{}: {}", show(self.svdir.as_os_str()), crate::errstr::describe(&e));
         if self.dir_error.as_deref() != Some(msg.as_str()) {
             self.warn(&msg);
             self.dir_error = Some(msg);

@@ -14,8 +14,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use nix::unistd::{fork, ForkResult, Pid};
 
+use crate::errstr;
 use crate::platform::{self, Signal};
-use crate::svdir::errstr;
 
 /// Exit code of a child that could not exec runsv (runit's fatal code).
 const EXEC_FAILED: i32 = 100;
@@ -70,7 +70,7 @@ impl Spawner {
                 Ok(never) => match never {},
             },
         };
-        msg.extend_from_slice(errstr::errno_str(err as i32).as_bytes());
+        msg.extend_from_slice(errstr::errno_text(err as i32).unwrap_or("unknown error").as_bytes());
         msg.push(b'\n');
         // SAFETY: writing a buffer we own to fd 2, then ending the child without running the
         // parent's atexit handlers or destructors (this is a forked copy).

@@ -24,11 +24,12 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use crate::errstr;
 use crate::platform::{Event, Platform, WatchId};
 use crate::svdir::rplog::Rplog;
 use crate::svdir::scan::{Key, Scanner};
 use crate::svdir::spawn::Spawner;
-use crate::svdir::{errstr, say, show};
+use crate::svdir::{say, show};
 
 pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
 pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(60);
@@ -147,7 +148,7 @@ impl<P: Platform> Supervisor<P> {
     }
 
     pub(super) fn warn_err(&self, text: &str, e: &io::Error) {
-        self.warn(&format!("{text}: {}", errstr::error_str(e)));
+        self.warn(&format!("{text}: {}", errstr::describe(e)));
     }
 
     fn handle(&mut self, ev: Event) -> Option<i32> {
