@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod chpst;
+pub mod cli;
 pub mod cmd;
 pub mod errstr;
 pub mod init;

@@ -6,6 +6,7 @@
 mod util;
 
 mod chpst;
+mod cli;
 mod faults;
 mod install;
 mod platform;

@@ -636,7 +636,7 @@ fn differential_runsvchdir() {
 #[test]
 fn runsvchdir_usage_and_missing_dir() {
     let (code, _, err) = util::run(&util::bin("runsvchdir"), &[], Path::new("/"));
-    assert_eq!((code, err.as_str()), (1, "usage: runsvchdir dir\n\n"));
+    assert_eq!((code, err.as_str()), (100, "usage: runsvchdir dir\n\n"));
     let (code, _, err) = our_runsvchdir(Path::new("/nonexistent-runsvdir"), "x");
     assert_eq!(code, 111);
     assert_eq!(

@@ -11,6 +11,7 @@ use crate::chpst::envdir::Subdirs;
 use crate::chpst::getopt::{Getopt, Opt};
 use crate::chpst::limits::{self, Value};
 use crate::chpst::{IdSpec, Lock, Plan, Stop};
+use crate::cli;
 use crate::platform::Resource;
 
 const USAGE_CHPST: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
@@ -36,6 +37,10 @@ pub fn main() -> i32 {
     // As C runit: a leading `d` is dropped, so `dsetlock` is setlock too.
     let name = invoked.strip_prefix('d').unwrap_or(&invoked).to_string();
     let rest = args.get(1..).unwrap_or_default();
+    let known = if cli::PERSONALITIES.contains(&name.as_str()) { name.as_str() } else { "chpst" };
+    if let Some(code) = cli::answer(known, rest.first().map(|a| a.as_os_str())) {
+        return code;
+    }
     let (parsed, usage) = match name.as_str() {
         "setuidgid" => (account(rest, false), USAGE_ACCOUNT),
         "envuidgid" => (account(rest, true), USAGE_ACCOUNT),

@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-const USAGE: &str = "usage: runit (as process 1; see runit(8))";
-
 /// As PID 1 boots the system and, on a machine, never returns; whatever arguments the kernel
 /// passed are ignored. Otherwise only answers --help and --version, and refuses to run with C
 /// runit's words and exit code.
@@ -19,17 +17,8 @@ pub fn main() -> i32 {
         return crate::init::run();
     }
     let arg = std::env::args_os().nth(1);
-    match arg.as_ref().and_then(|a| a.to_str()) {
-        Some("--help") => say_out(USAGE),
-        Some("--version") => say_out(concat!("runit (runit-rs) ", env!("CARGO_PKG_VERSION"))),
-        _ => {
-            let _ = writeln!(std::io::stderr(), "- runit: fatal: must be run as process no 1.");
-            111
-        }
-    }
-}
-
-fn say_out(text: &str) -> i32 {
-    let _ = writeln!(std::io::stdout(), "{text}");
-    0
+    crate::cli::answer("runit", arg.as_deref()).unwrap_or_else(|| {
+        let _ = writeln!(std::io::stderr(), "- runit: fatal: must be run as process no 1.");
+        111
+    })
 }

@@ -24,19 +24,14 @@ pub fn main() -> i32 {
     if std::process::id() == 1 {
         return become_runit(args.first().map(Path::new));
     }
+    if let Some(code) = crate::cli::answer("runit-init", args.get(1).map(|a| a.as_os_str())) {
+        return code;
+    }
     let prog = args.first().map(|a| a.to_string_lossy().into_owned());
     let prog = prog.unwrap_or_else(|| "init".to_string());
     let result = match args.get(1).map(|a| a.as_bytes()) {
         Some(b"0") => halt(),
         Some(b"6") => reboot(),
-        Some(b"--help") => {
-            let _ = writeln!(io::stdout(), "usage: {prog} 0|6");
-            return 0;
-        }
-        Some(b"--version") => {
-            let _ = writeln!(io::stdout(), "runit-init (runit-rs) {}", env!("CARGO_PKG_VERSION"));
-            return 0;
-        }
         // runit-init(8): 111 on error, 0 in all other cases; C exits 0 after the usage too.
         _ => {
             let _ = writeln!(io::stderr(), "usage: {prog} 0|6");

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
+use crate::cli;
 use crate::platform::Native;
 use crate::supervise::runsv::{Runsv, LOCK_WAIT_ENV};
 
@@ -10,7 +11,11 @@ use crate::supervise::runsv::{Runsv, LOCK_WAIT_ENV};
 /// usage error.
 pub fn main() -> i32 {
     let mut args = std::env::args_os().skip(1);
-    let (Some(dir), None) = (args.next(), args.next()) else {
+    let first = args.next();
+    if let Some(code) = cli::answer_prerendered("runsv", cli::RUNSV_HELP, first.as_deref()) {
+        return code;
+    }
+    let (Some(dir), None) = (first, args.next()) else {
         let _ = std::io::stderr().write_all(b"usage: runsv dir\n");
         return 100;
     };

@@ -13,9 +13,14 @@ use crate::svdir::say;
 const DEFAULT_DIR: &str = "/etc/runit/runsvdir";
 
 pub fn main() -> i32 {
-    let Some(new) = std::env::args_os().nth(1) else {
+    let first = std::env::args_os().nth(1);
+    if let Some(code) = crate::cli::answer("runsvchdir", first.as_deref()) {
+        return code;
+    }
+    // Exit 100 as runsvchdir(8) says and as every runit-rs program on bad usage (C exits 1).
+    let Some(new) = first else {
         say("usage: runsvchdir dir\n");
-        return 1;
+        return 100;
     };
     let dir = std::env::var_os("RUNSVDIR")
         .filter(|d| !d.is_empty())

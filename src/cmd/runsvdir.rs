@@ -43,9 +43,14 @@ fn parse(args: &[OsString]) -> Option<Args> {
 
 pub fn main() -> i32 {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(code) = crate::cli::answer("runsvdir", argv.get(1).map(|a| a.as_os_str())) {
+        return code;
+    }
+    // Exit 100 as runsvdir(8) says and as every runit-rs program on bad usage (C exits 1); the
+    // usage line names the log argument too (C's leaves it out).
     let Some(args) = parse(&argv) else {
-        say("usage: runsvdir [-P] dir\n");
-        return 1;
+        say("usage: runsvdir [-P] dir [log]\n");
+        return 100;
     };
     let label = format!("runsvdir {}: ", show(args.svdir.as_os_str()));
     // Our runsv then waits for a service still held by another runsv (one left by a runsvdir

@@ -9,6 +9,9 @@ use crate::svlogd::run::{Fatal, Svlogd};
 /// can tell a typo from a broken system.
 pub fn main() -> i32 {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
+    if let Some(code) = crate::cli::answer("svlogd", args.first().map(|a| a.as_os_str())) {
+        return code;
+    }
     let opts = match Options::parse(&args) {
         Ok(o) => o,
         Err(e) => {

@@ -26,6 +26,9 @@ pub fn main() -> i32 {
     let prog = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
     let base = prog.rsplit('/').next().unwrap_or_default().to_string();
     let rest = args.get(1..).unwrap_or_default();
+    if let Some(code) = crate::cli::answer("utmpset", rest.first().map(|a| a.as_os_str())) {
+        return code;
+    }
     let mut wtmp = false;
     let mut g = Getopt::new(rest, "wV");
     for o in g.by_ref() {

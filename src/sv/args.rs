@@ -73,7 +73,7 @@ fn parse_rest(argv: &[OsString], prog: &[u8], lsb: bool) -> Result<Invocation, R
     Ok(Invocation { prog: prog.to_vec(), lsb, plan, wait_secs: opts.wait, services })
 }
 
-fn base_name(p: &[u8]) -> Vec<u8> {
+pub fn base_name(p: &[u8]) -> Vec<u8> {
     let start = p.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     p[start..].to_vec()
 }

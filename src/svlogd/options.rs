@@ -83,7 +83,10 @@ impl Options {
                     self.value(c, &val)?;
                     return Ok(i + 1);
                 }
-                b'V' => return Err(UsageError("version: runit-rs".into())),
+                b'V' => {
+                    let version = concat!("version: runit-rs ", env!("CARGO_PKG_VERSION"));
+                    return Err(UsageError(version.into()));
+                }
                 _ => return Err(UsageError(format!("unknown option -{}", c as char))),
             }
         }

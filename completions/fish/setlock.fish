@@ -1,0 +1,6 @@
+complete -c setlock -l help -d 'Print this help and exit (first argument only)'
+complete -c setlock -l version -d 'Print the version and exit (first argument only)'
+complete -c setlock -s n -d 'Give up at once if the lock is held elsewhere'
+complete -c setlock -s N -d 'Wait for the lock (the default)'
+complete -c setlock -s x -d 'Exit 0 quietly if the lock cannot be taken'
+complete -c setlock -s X -d 'Fail with 111 if the lock cannot be taken (the default)'
