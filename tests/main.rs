@@ -7,6 +7,7 @@ mod util;
 
 mod chpst;
 mod cli;
+mod faults;
 mod install;
 mod platform;
 // Boots runit as PID 1 of a PID + mount namespace.
