@@ -842,8 +842,11 @@ fn container_example() {
     });
     // Up for 2 s: a crashing daemon is restarted by runsv every second and never gets there.
     let sv = |service: &str| {
-        let (_, out, _) =
-            util::run(&bin("sv"), &["status", &m.path(&format!("service/{service}")).display().to_string()], Path::new("/"));
+        let (_, out, _) = util::run(
+            &bin("sv"),
+            &["status", &m.path(&format!("service/{service}")).display().to_string()],
+            Path::new("/"),
+        );
         out
     };
     let up_for = |status: &str, secs: u64| {
@@ -895,10 +898,20 @@ fn container_example() {
     ]);
     let text = console.text();
     assert!(!text.contains("sending sigkill"), "stage 2 ignored TERM:\n{text}");
-    // Stage 3 stopped each service through its runsv, before the final KILL: runsv recorded
-    // it down, and svlogd saw the end of its input and closed the log (owner-executable).
+    // Stage 3 itself stopped each service through its runsv (not runit's TERM to all that
+    // follows): sv reported it down within the stage. Then runsv recorded it down, and
+    // svlogd saw the end of its input and closed the log (owner-executable).
+    let lines = console.lines();
+    let at = |l: &str| lines.iter().position(|x| x == l).unwrap();
+    let stage3 =
+        &lines[at("- runit: enter stage: /etc/runit/3")..at("- runit: leave stage: /etc/runit/3")];
+    for service in ["cron", "web"] {
+        let ok = format!("ok: down: /etc/service/{service}: ");
+        assert!(stage3.iter().any(|l| l.starts_with(&ok)), "no {ok:?} in stage 3:\n{text}");
+    }
     for service in ["web", "web/log", "cron"] {
-        let stat = fs::read_to_string(m.path(&format!("service/{service}/supervise/stat"))).unwrap();
+        let stat =
+            fs::read_to_string(m.path(&format!("service/{service}/supervise/stat"))).unwrap();
         assert_eq!(stat, "down\n", "{service}:\n{text}");
     }
     let mode = fs::metadata(&log).unwrap().permissions().mode();
@@ -932,12 +945,6 @@ fn container_setup(m: &Machine) -> String {
 /// `cp -R from/. to` in a child process (see util::script on why not from this process).
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
-    let ok = Command::new("cp")
-        .arg("-R")
-        .arg(from.join("."))
-        .arg(to)
-        .status()
-        .unwrap()
-        .success();
+    let ok = Command::new("cp").arg("-R").arg(from.join(".")).arg(to).status().unwrap().success();
     assert!(ok, "cp -R {} {}", from.display(), to.display());
 }
