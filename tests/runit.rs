@@ -802,6 +802,10 @@ fn container_example() {
     else {
         return;
     };
+    // Mount points taken from the host, which the test must not create there.
+    for dir in ["/usr/local/sbin", "/srv", "/var/log", "/var/spool"] {
+        assert!(Path::new(dir).is_dir(), "the host lacks {dir}, a mount point for the container");
+    }
     let m = Machine::new("container");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/container");
     // Copies: runit creates stopit and reboot in /etc/runit, runsv supervise/ in each service.
