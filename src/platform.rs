@@ -430,3 +430,36 @@ pub fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::Owne
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Processes that are not our children: runsv stops what an earlier runsv of the same service
+// left running (see `supervise::runsv::leftover`).
+
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        #[path = "../platform/linux/proc.rs"]
+        mod proc_os;
+    } else if #[cfg(any(bsd, apple))] {
+        #[path = "../platform/bsd/proc.rs"]
+        mod proc_os;
+    } else {
+        #[path = "../platform/portable/proc.rs"]
+        mod proc_os;
+    }
+}
+
+/// Names one incarnation of process `pid`: a token derived from when it started (clock ticks
+/// since boot plus the boot's id on Linux, the absolute start time on the BSDs and macOS), so
+/// that a pid reused by another process, or recorded before a reboot, never matches. `Ok(None)`
+/// when no such process lives (a zombie counts as gone); `Unsupported` where the OS gives no
+/// way to tell.
+pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
+    proc_os::ident(pid)
+}
+
+/// An fd that becomes readable once process `pid`, child or not, has exited: a pidfd on Linux,
+/// a kqueue holding EVFILT_PROC NOTE_EXIT on the BSDs and macOS. `Unsupported` elsewhere (the
+/// caller re-checks [`process_ident`] on a deadline).
+pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
+    proc_os::exit_fd(pid)
+}

@@ -72,7 +72,7 @@ impl Fixture {
             let bin = dir.join(format!("bin/{side}"));
             fs::create_dir_all(&bin).unwrap();
             if fs::hard_link(&target, bin.join("chpst")).is_err() {
-                fs::copy(&target, bin.join("chpst")).unwrap();
+                util::copy_exec(&target, &bin.join("chpst"));
             }
             for name in &PERSONALITIES[1..] {
                 symlink("chpst", bin.join(name)).unwrap();
@@ -127,7 +127,7 @@ impl Fixture {
         for (from, to) in files {
             let dest = root.join(to);
             fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            fs::copy(&from, &dest).unwrap();
+            util::copy_exec(&from, &dest);
         }
         fs::create_dir_all(root.join("sub")).unwrap();
         root

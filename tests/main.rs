@@ -7,6 +7,7 @@ mod util;
 
 mod chpst;
 mod cli;
+mod faults;
 mod install;
 mod malformed;
 mod platform;

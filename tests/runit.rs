@@ -665,8 +665,8 @@ fn runit_init_as_pid_1_execs_runit() {
     let m = Machine::new("asinit");
     let sbin = m.path("sbin");
     fs::create_dir_all(&sbin).unwrap();
-    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
-    fs::copy(bin("runit"), sbin.join("runit")).unwrap();
+    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
+    util::copy_exec(&bin("runit"), &sbin.join("runit"));
     m.stage("1", "tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline");
     m.stage("2", "exit 0");
     m.stage("3", "exit 0");
@@ -740,7 +740,7 @@ fn runit_init_as_pid_1_without_runit_runs_it_itself() {
     let m = Machine::new("alone");
     let sbin = m.path("sbin");
     fs::create_dir_all(&sbin).unwrap();
-    fs::copy(bin("runit-init"), sbin.join("init")).unwrap();
+    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
     m.stage("1", "exit 0");
     m.stage("2", "exit 0");
     m.stage("3", "exit 0");
@@ -782,4 +782,173 @@ fn version_and_help() {
         assert_eq!(code, 0);
         assert!(out.starts_with("usage: "), "{out}");
     }
+}
+
+/// examples/container run the way a container engine runs an image: `runit-init` as PID 1 of
+/// a PID, mount and network namespace (loopback up, as engines leave it), the example's
+/// etc/runit and etc/service bound over /etc/runit and /etc/service, srv over /srv, fresh
+/// /run, /var/log and /var/spool, and the programs the image would install in
+/// /usr/local/sbin: ours, plus Debian's busybox (its static build) and cron from the peers.
+/// The web service must answer through busybox httpd as nobody, logging through svlogd; cron
+/// must stay up; SIGTERM to PID 1 (what `docker stop` sends) must run stage 3, which stops
+/// the services through runsv, and end the namespace with a halt.
+#[test]
+fn container_example() {
+    if !can_boot("booting examples/container in a PID namespace") {
+        return;
+    }
+    let (Some(busybox), Some(cron)) =
+        (util::peer("busybox-static", "bin/busybox"), util::peer("cron", "usr/sbin/cron"))
+    else {
+        return;
+    };
+    // Mount points taken from the host, which the test must not create there.
+    for dir in ["/usr/local/sbin", "/srv", "/var/log", "/var/spool"] {
+        assert!(Path::new(dir).is_dir(), "the host lacks {dir}, a mount point for the container");
+    }
+    let m = Machine::new("container");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/container");
+    // Copies: runit creates stopit and reboot in /etc/runit, runsv supervise/ in each service.
+    copy_tree(&example.join("etc/runit"), &m.path("etc"));
+    copy_tree(&example.join("etc/service"), &m.path("service"));
+    copy_tree(&example.join("srv"), &m.path("srv"));
+    // Copies, not links: services running as nobody cannot reach into root's home.
+    let sbin = m.path("sbin");
+    fs::create_dir_all(&sbin).unwrap();
+    for tool in ["runsvdir", "runsv", "sv", "svlogd", "chpst", "runit-init"] {
+        let target = fs::canonicalize(m.path("bin").join(tool)).unwrap();
+        util::copy_exec(&target, &sbin.join(tool));
+    }
+    util::copy_exec(&bin("runit"), &sbin.join("runit"));
+    util::copy_exec(&busybox, &sbin.join("busybox"));
+    util::copy_exec(&cron, &sbin.join("cron"));
+    fs::create_dir_all(m.path("log")).unwrap();
+    script(&m.path("setup"), &container_setup(&m));
+    let mut booted = m.boot_exec(&format!("sh {}", m.path("setup").display()));
+    let init = booted.init_pid();
+
+    // The web server answers from inside the container's network.
+    let index = fs::read_to_string(example.join("srv/www/index.html")).unwrap();
+    let fetch = || {
+        Command::new("nsenter")
+            .args(["--target", &init.to_string(), "--net", "--mount", "--"])
+            .args(["/usr/local/sbin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    wait_for("the web service to answer", CYCLE, || fetch() == index);
+    let log = m.path("log/web/current");
+    wait_for("httpd's request log through svlogd", CYCLE, || {
+        fs::read_to_string(&log).unwrap_or_default().contains("response:200")
+    });
+    // Up for 2 s: a crashing daemon is restarted by runsv every second and never gets there.
+    let sv = |service: &str| {
+        let (_, out, _) = util::run(
+            &bin("sv"),
+            &["status", &m.path(&format!("service/{service}")).display().to_string()],
+            Path::new("/"),
+        );
+        out
+    };
+    let up_for = |status: &str, secs: u64| {
+        status.starts_with("run: ")
+            && status
+                .split(") ")
+                .nth(1)
+                .and_then(|s| s.split('s').next())
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|s| s >= secs)
+    };
+    wait_for("cron up for 2 s", CYCLE, || up_for(&sv("cron"), 2));
+    let pid = |status: &str| {
+        let p = status.split("(pid ").nth(1).and_then(|s| s.split(')').next()).unwrap_or("");
+        p.to_string()
+    };
+    let in_container = |args: &[&str]| {
+        let out = Command::new("nsenter")
+            .args(["--target", &init.to_string(), "--mount", "--"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let cron_pid = pid(&sv("cron"));
+    assert_eq!(in_container(&["cat", &format!("/proc/{cron_pid}/comm")]), "cron");
+    let web = sv("web");
+    assert!(web.contains("; run: log: "), "{web}");
+    let httpd = pid(&web);
+    let uid = in_container(&["awk", "/^Uid:/ { print $2 }", &format!("/proc/{httpd}/status")]);
+    assert_eq!(uid, "65534", "httpd does not run as nobody");
+
+    // docker stop.
+    booted.signal(libc::SIGTERM);
+    let status = booted.wait_end();
+    let console = m.console();
+    console.wait_line("- runit: power off...");
+    assert_eq!(status.signal(), Some(HALTED), "{status:?}\n{}", console.text());
+    console.assert_sequence(&[
+        "- runit: enter stage: /etc/runit/1",
+        "- runit: leave stage: /etc/runit/1",
+        "- runit: enter stage: /etc/runit/2",
+        "- runit: shutdown request (SIGTERM)...",
+        "- runit: leave stage: /etc/runit/2",
+        "- runit: enter stage: /etc/runit/3",
+        "- runit: leave stage: /etc/runit/3",
+        "- runit: sending KILL signal to all processes...",
+        "- runit: power off...",
+    ]);
+    let text = console.text();
+    assert!(!text.contains("sending sigkill"), "stage 2 ignored TERM:\n{text}");
+    // Stage 3 itself stopped each service through its runsv (not runit's TERM to all that
+    // follows): sv reported it down within the stage. Then runsv recorded it down, and
+    // svlogd saw the end of its input and closed the log (owner-executable).
+    let lines = console.lines();
+    let at = |l: &str| lines.iter().position(|x| x == l).unwrap();
+    let stage3 =
+        &lines[at("- runit: enter stage: /etc/runit/3")..at("- runit: leave stage: /etc/runit/3")];
+    for service in ["cron", "web"] {
+        let ok = format!("ok: down: /etc/service/{service}: ");
+        assert!(stage3.iter().any(|l| l.starts_with(&ok)), "no {ok:?} in stage 3:\n{text}");
+    }
+    for service in ["web", "web/log", "cron"] {
+        let stat =
+            fs::read_to_string(m.path(&format!("service/{service}/supervise/stat"))).unwrap();
+        assert_eq!(stat, "down\n", "{service}:\n{text}");
+    }
+    let mode = fs::metadata(&log).unwrap().permissions().mode();
+    assert_eq!(mode & 0o100, 0o100, "svlogd did not finish the web log: {mode:o}");
+}
+
+/// The container's side of the setup, run as the namespace's first process before runit-init.
+fn container_setup(m: &Machine) -> String {
+    let t = m.dir.path().display();
+    format!(
+        "set -e\n\
+         T={t}\n\
+         # /etc/service, wherever the host's points, without touching the host's /etc.\n\
+         mkdir -p $T/up2 $T/work2\n\
+         mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/up2,workdir=$T/work2 /etc\n\
+         if [ -L /etc/service ]; then rm /etc/service; fi\n\
+         mkdir -p /etc/runit /etc/service\n\
+         mount --bind $T/etc /etc/runit\n\
+         mount --bind $T/service /etc/service\n\
+         mount --bind $T/sbin /usr/local/sbin\n\
+         mount --bind $T/srv /srv\n\
+         mount --bind $T/log /var/log\n\
+         mount -t tmpfs tmpfs /run\n\
+         # What Debian's cron package leaves behind.\n\
+         mount -t tmpfs tmpfs /var/spool\n\
+         mkdir -p -m 1730 /var/spool/cron/crontabs\n\
+         exec unshare --net sh -c '/usr/local/sbin/busybox ip link set lo up && exec /usr/local/sbin/runit-init'\n"
+    )
+}
+
+/// `cp -R from/. to` in a child process (see util::script on why not from this process).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    let ok = Command::new("cp").arg("-R").arg(from.join(".")).arg(to).status().unwrap().success();
+    assert!(ok, "cp -R {} {}", from.display(), to.display());
 }

@@ -76,8 +76,17 @@ fn supervise_modes_as_c_whatever_the_umask() {
             wait_for("log run", LIMIT, || stat(&svc.join("log")) == "run");
             seen.push(supervise_modes(&svc));
         }
-        assert_eq!(seen[0], seen[1], "umask {umask:o}: ours (left) and C (right) differ");
         let ours: std::collections::HashMap<_, _> = seen[0].iter().cloned().collect();
+        // Every file C makes, with C's mode; ours adds `ident` (which process the pid is),
+        // published like `pid`.
+        for (name, c_mode) in &seen[1] {
+            assert_eq!(ours.get(name), Some(c_mode), "umask {umask:o}: {name}: ours vs C");
+        }
+        for (name, m) in seen[0].iter().filter(|e| !seen[1].contains(e)) {
+            assert!(name.ends_with("/ident"), "umask {umask:o}: C has no {name}");
+            let pid = name.replace("/ident", "/pid");
+            assert_eq!(Some(m), ours.get(&pid), "umask {umask:o}: {name} vs {pid}");
+        }
         for sub in ["supervise", "log/supervise"] {
             assert_eq!(ours[sub], 0o700, "{sub}");
             assert_eq!(ours[&format!("{sub}/control")], 0o600, "{sub}/control");
@@ -229,7 +238,8 @@ fn runsv_never_writes_through_planted_links() {
     let svc = t.join("s");
     script(&svc.join("run"), SLEEPER);
     fs::create_dir(svc.join("supervise")).unwrap();
-    let names = ["status", "stat", "pid", "status.new", "stat.new", "pid.new"];
+    let names =
+        ["status", "stat", "pid", "ident", "status.new", "stat.new", "pid.new", "ident.new"];
     let victims: Vec<Victim> = names.iter().map(|n| Victim::new(t.path(), n)).collect();
     for (n, v) in names.iter().zip(&victims) {
         symlink(&v.path, svc.join("supervise").join(n)).unwrap();
@@ -237,7 +247,7 @@ fn runsv_never_writes_through_planted_links() {
     let _r = Proc::start(&bin("runsv"), &["s"], t.path(), "runsv");
     wait_stat(&svc, "run");
     // Published through rename: the links were replaced, not followed.
-    for n in ["status", "stat", "pid"] {
+    for n in ["status", "stat", "pid", "ident"] {
         let m = fs::symlink_metadata(svc.join("supervise").join(n)).unwrap();
         assert!(m.file_type().is_file(), "supervise/{n} is still a link");
     }

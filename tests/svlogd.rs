@@ -330,7 +330,8 @@ fn all_bytes(dir: &Path) -> Vec<u8> {
 fn signals_alrm_hup_term() {
     let t = TempDir::new("svlogd-signals");
     std::fs::create_dir(t.join("d")).unwrap();
-    let mut s = start(&bin("svlogd"), &["d"], t.path());
+    // -v: its "sigterm received." tells when TERM was handled.
+    let mut s = start(&bin("svlogd"), &["-v", "d"], t.path());
     writeln!(stdin(&mut s.0), "first").unwrap();
     wait_for("first line", LONG, || {
         std::fs::read(t.join("d/current")).is_ok_and(|c| c == b"first\n")
@@ -349,10 +350,15 @@ fn signals_alrm_hup_term() {
     write!(stdin(&mut s.0), "no newline").unwrap();
     stdin(&mut s.0).flush().unwrap();
     wait_for("partial line read", LONG, || unread(stdin(&mut s.0)) == 0);
+    // TERM in the middle of a line: svlogd reads on to the end of that line (as C svlogd,
+    // which then drops it; we keep it), and nothing beyond it.
     signal(&s.0, libc::SIGTERM);
+    wait_for("TERM handled", LONG, || stderr_of(t.path()).contains("sigterm received"));
+    write!(stdin(&mut s.0), ", then the rest\nnot for this svlogd\n").unwrap();
+    stdin(&mut s.0).flush().unwrap();
     assert_eq!(wait_exit(&mut s.0), 0);
     let lines = all_lines(&t.join("d"));
-    assert_eq!(lines.last().map(String::as_str), Some("new: no newline"), "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some("new: no newline, then the rest"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::cli;
 use crate::platform::Native;
-use crate::supervise::runsv::Runsv;
+use crate::supervise::runsv::{Runsv, LOCK_WAIT_ENV};
 
 /// Runs runsv; returns its exit code: 0 when told to exit, 111 on a fatal error, 100 on a
 /// usage error.
@@ -19,7 +19,10 @@ pub fn main() -> i32 {
         let _ = std::io::stderr().write_all(b"usage: runsv dir\n");
         return 100;
     };
-    let result = Runsv::<Native>::setup(&dir).and_then(|mut r| r.run());
+    // Meant for this runsv only, not for the services it starts.
+    let wait_lock = std::env::var_os(LOCK_WAIT_ENV).is_some();
+    std::env::remove_var(LOCK_WAIT_ENV);
+    let result = Runsv::<Native>::setup(&dir, wait_lock).and_then(|mut r| r.run());
     match result {
         Ok(()) => 0,
         Err(p) => {

@@ -53,6 +53,9 @@ pub fn main() -> i32 {
         return 100;
     };
     let label = format!("runsvdir {}: ", show(args.svdir.as_os_str()));
+    // Our runsv then waits for a service still held by another runsv (one left by a runsvdir
+    // that was killed) instead of failing and being restarted every second.
+    std::env::set_var(crate::supervise::runsv::LOCK_WAIT_ENV, "1");
     let p = match Native::new(&SIGNALS) {
         Ok(p) => p,
         Err(e) => {

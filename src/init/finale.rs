@@ -1,7 +1,7 @@
-//! After stage 3: kill what is left, then a forked child syncs and asks the kernel to reboot,
-//! halt or power off (all OSes that let runit be PID 1). On Linux a halt ends the calling
-//! process, and in a PID namespace it ends the namespace's init: the child takes that call so
-//! PID 1 itself never dies by it.
+//! After stage 3: TERM, then KILL, to what is left, then a forked child syncs and asks the
+//! kernel to reboot, halt or power off (all OSes that let runit be PID 1). On Linux a halt ends
+//! the calling process, and in a PID namespace it ends the namespace's init: the child takes
+//! that call so PID 1 itself never dies by it.
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{fork, ForkResult, Pid};
@@ -26,6 +26,20 @@ pub fn choose(finale: Finale) -> How {
         Finale::ByFile => How::PowerOff,
         Finale::Exactly(how) => how,
     }
+}
+
+/// Sends TERM (and CONT, so stopped ones see it) to every process but PID 1; false when there
+/// was none to send it to.
+pub fn term_all() -> bool {
+    let all = Pid::from_raw(-1);
+    // kill(-1, 0) fails with ESRCH when no process but PID 1 is left.
+    if kill(all, None).is_err() {
+        return false;
+    }
+    say::info(&["sending TERM signal to all processes..."]);
+    let _ = kill(all, Signal::SIGTERM);
+    let _ = kill(all, Signal::SIGCONT);
+    true
 }
 
 /// Sends KILL to every process but PID 1.

@@ -28,6 +28,9 @@ enum Phase {
     Pause { stage: Stage, until: Instant, restart: bool },
     /// Stage 2 got TERM (then KILL) for a shutdown; stage 3 follows once it is gone.
     Stopping { pid: Pid, until: Instant, killed: bool },
+    /// Stage 3 is over and what it left running got TERM: KILL and the halt follow once all
+    /// of it is gone, or at `until`.
+    Draining { until: Instant },
     /// Stage 3 is over; `halter` asks the kernel to halt, or the fork is retried at `retry`.
     Final { halter: Option<Pid>, retry: Option<Instant> },
 }
@@ -106,7 +109,11 @@ impl<P: Platform> Init<P> {
             let event = self.plat.wait(self.deadline());
             // Reap first, on every wakeup: SIGCHLDs coalesce, and a stage that ended decides
             // what a signal arriving with its exit means.
-            self.reap();
+            let childless = self.reap();
+            // Every process is a descendant of PID 1: without children, nothing is left.
+            if childless && matches!(self.phase, Phase::Draining { .. }) {
+                self.halt();
+            }
             match event {
                 Ok(Event::Signal(sig)) => self.on_signal(sig),
                 Ok(Event::Timeout) => self.on_deadline(),
@@ -126,25 +133,27 @@ impl<P: Platform> Init<P> {
 
     fn deadline(&self) -> Option<Instant> {
         match self.phase {
-            Phase::Pause { until, .. } | Phase::Stopping { until, .. } => Some(until),
+            Phase::Pause { until, .. }
+            | Phase::Stopping { until, .. }
+            | Phase::Draining { until } => Some(until),
             Phase::Final { retry, .. } => retry,
             Phase::Running { .. } => None,
         }
     }
 
     /// Collects every child that ended: stages, ctrl-alt-del, the halter and orphans alike.
-    fn reap(&mut self) {
+    /// Returns true when no child at all is left.
+    fn reap(&mut self) -> bool {
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(pid, code)) => self.on_exit(pid, Ended::Exit(code)),
                 Ok(WaitStatus::Signaled(pid, sig, _)) => {
                     self.on_exit(pid, Ended::Crash(sig as i32))
                 }
-                Ok(WaitStatus::StillAlive) => return,
+                Ok(WaitStatus::StillAlive) => return false,
                 Ok(_) => continue,
                 Err(nix::errno::Errno::EINTR) => continue,
-                // ECHILD: no children at all.
-                Err(_) => return,
+                Err(e) => return e == nix::errno::Errno::ECHILD,
             }
         }
     }
@@ -172,6 +181,7 @@ impl<P: Platform> Init<P> {
             Phase::Final { halter: Some(p), .. } if p == pid => self.halter_ended(),
             // An orphan (or a stage 2 given up on): reaping it was all there was to do.
             Phase::Running { .. } | Phase::Stopping { .. } | Phase::Final { .. } => {}
+            Phase::Draining { .. } => {}
             Phase::Pause { .. } => {}
         }
     }
@@ -211,7 +221,7 @@ impl<P: Platform> Init<P> {
             }
             (Next::Following, Stage::Three) => {
                 self.leave(stage);
-                self.halt();
+                self.drain();
             }
         }
     }
@@ -272,8 +282,10 @@ impl<P: Platform> Init<P> {
                 self.start(Stage::Three);
             }
             Phase::Final { halter: None, retry: Some(at) } if now >= at => self.halt(),
+            Phase::Draining { until } if now >= until => self.halt(),
             // Woken early (the deadline moved): nothing is due.
             Phase::Pause { .. } | Phase::Stopping { .. } | Phase::Final { .. } => {}
+            Phase::Draining { .. } => {}
             Phase::Running { .. } => {}
         }
     }
@@ -355,7 +367,7 @@ impl<P: Platform> Init<P> {
             }
             Phase::Running { stage: Stage::Three, .. }
             | Phase::Pause { stage: Stage::Three, .. } => self.not_now(),
-            Phase::Stopping { .. } | Phase::Final { .. } => self.not_now(),
+            Phase::Stopping { .. } | Phase::Draining { .. } | Phase::Final { .. } => self.not_now(),
         }
     }
 
@@ -374,11 +386,22 @@ impl<P: Platform> Init<P> {
                 self.start(Stage::Three);
             }
             Phase::Running { .. } | Phase::Pause { .. } | Phase::Stopping { .. } => {}
-            Phase::Final { .. } => {}
+            Phase::Draining { .. } | Phase::Final { .. } => {}
         }
     }
 
-    /// After stage 3: KILL to all, then a child halts or reboots.
+    /// After stage 3: TERM to whatever is left (stage 3 should have stopped everything; what
+    /// it missed gets the chance to save its data), then KILL and the halt once it is all gone
+    /// or the grace time is over. Nothing left: straight on, as C runit.
+    fn drain(&mut self) {
+        if finale::term_all() {
+            self.phase = Phase::Draining { until: Instant::now() + GRACE };
+        } else {
+            self.halt();
+        }
+    }
+
+    /// KILL to all, then a child halts or reboots.
     fn halt(&mut self) {
         finale::kill_all();
         let how = finale::choose(self.finale);

@@ -83,6 +83,11 @@ impl Feeder {
         self.flush_err();
     }
 
+    /// Whether a line was begun and has not ended yet.
+    pub fn mid_line(&self) -> bool {
+        self.state != State::Start
+    }
+
     /// End of input: a line without its newline is still a line (C drops it).
     pub fn finish(&mut self, dirs: &mut [LogDir]) {
         match self.state {

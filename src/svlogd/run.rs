@@ -43,6 +43,10 @@ pub struct Svlogd<P: Platform> {
     watching: bool,
     /// EOF or TERM: no more input; finish writing, then exit.
     exiting: bool,
+    /// TERM came in the middle of a line: read on, one byte at a time, to its end (as C
+    /// svlogd), so the line is neither cut in two nor is anything after it taken from the
+    /// next svlogd on the same pipe.
+    to_line_end: bool,
 }
 
 impl<P: Platform> Svlogd<P> {
@@ -62,6 +66,7 @@ impl<P: Platform> Svlogd<P> {
             pollable: true,
             watching: false,
             exiting: false,
+            to_line_end: false,
         };
         s.open_all()?;
         Ok(s)
@@ -186,14 +191,18 @@ impl<P: Platform> Svlogd<P> {
     }
 
     fn read_input(&mut self) {
-        // SAFETY: reading into our own buffer of the given length.
-        let n = unsafe { libc::read(STDIN, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+        let len = if self.to_line_end { 1 } else { self.buf.len() };
+        // SAFETY: reading into our own buffer, at most its length.
+        let n = unsafe { libc::read(STDIN, self.buf.as_mut_ptr().cast(), len) };
         match crate::sys::cvt(n) {
             Ok(0) => self.end_input(),
             Ok(n) => {
                 // read(2) returns at most the length it was given.
                 let chunk = self.buf.get_mut(..n as usize).unwrap_or_default();
-                self.feeder.feed(chunk, &mut self.dirs, SystemTime::now())
+                self.feeder.feed(chunk, &mut self.dirs, SystemTime::now());
+                if self.to_line_end && !self.feeder.mid_line() {
+                    self.end_input();
+                }
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) => {}
             Err(e) => {
@@ -213,7 +222,10 @@ impl<P: Platform> Svlogd<P> {
         match sig {
             Signal::SIGTERM => {
                 self.info("sigterm received.");
-                if !self.exiting {
+                if self.exiting {
+                } else if self.feeder.mid_line() {
+                    self.to_line_end = true;
+                } else {
                     self.end_input();
                 }
             }

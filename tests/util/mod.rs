@@ -102,13 +102,29 @@ pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 /// Writes an executable script.
+///
+/// The file is written by a child process, never through an fd of this (multi-threaded) test
+/// process: a test thread forking at that moment would carry the write fd until its exec, and
+/// executing the script meanwhile fails with ETXTBSY ("text busy").
 pub fn script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
+    use std::io::Write;
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).unwrap();
     }
-    std::fs::write(path, body).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new("sh")
+        .args(["-c", "cat >\"$1.tmp\" && chmod 755 \"$1.tmp\" && mv -f \"$1.tmp\" \"$1\"", "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "writing {}", path.display());
+}
+
+/// Copies an executable, in a child process for the reason given at [`script`].
+pub fn copy_exec(from: &Path, to: &Path) {
+    let ok = Command::new("cp").arg("-f").arg(from).arg(to).status().unwrap().success();
+    assert!(ok, "cp {} {}", from.display(), to.display());
 }
 
 /// Spawns a program with stdin closed-ish (null) and stdout/stderr captured.

@@ -53,6 +53,10 @@ pub struct Names {
     pub stat_new: &'static str,
     pub pid: &'static str,
     pub pid_new: &'static str,
+    /// `<pid> <start token>` of the running process, so a later runsv can tell it is still
+    /// the same process (see `leftover`); empty when down. Not part of C runit.
+    pub ident: &'static str,
+    pub ident_new: &'static str,
 }
 
 pub const MAIN: Names = Names {
@@ -67,6 +71,8 @@ pub const MAIN: Names = Names {
     stat_new: "supervise/stat.new",
     pid: "supervise/pid",
     pid_new: "supervise/pid.new",
+    ident: "supervise/ident",
+    ident_new: "supervise/ident.new",
 };
 
 pub const LOG: Names = Names {
@@ -81,6 +87,8 @@ pub const LOG: Names = Names {
     stat_new: "log/supervise/stat.new",
     pid: "log/supervise/pid",
     pid_new: "log/supervise/pid.new",
+    ident: "log/supervise/ident",
+    ident_new: "log/supervise/ident.new",
 };
 
 /// Creates the supervise directory (mode 0700). If `supervise` is a symlink whose target is
@@ -196,19 +204,36 @@ impl Supervise {
         }
     }
 
-    /// Writes `pid` (when it changed), `stat` and `status`, in runit's order.
+    /// Writes `ident` and `pid` (when the pid changed), `stat` and `status`, in runit's order.
+    /// Each file is tried even when an earlier one failed (a full disk may still take a
+    /// rewrite of the same size); the first failure is returned, and what failed keeps its
+    /// previous, complete contents.
     pub fn publish(&mut self, st: &Status) -> Result<(), Problem> {
         let n = self.names;
+        let mut first = Ok(());
         if self.written_pid != Some(st.pid) {
-            let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };
-            replace(n.pid_new, n.pid, text.as_bytes())?;
-            self.written_pid = Some(st.pid);
+            let pid_files = write_ident(n, st.pid).and_then(|()| {
+                let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };
+                replace(n.pid_new, n.pid, text.as_bytes())
+            });
+            match pid_files {
+                Ok(()) => self.written_pid = Some(st.pid),
+                Err(p) => first = Err(p),
+            }
         }
         let mut line = st.stat_text();
         line.push('\n');
-        replace(n.stat_new, n.stat, line.as_bytes())?;
-        replace(n.status_new, n.status, &st.encode())
+        let stat = replace(n.stat_new, n.stat, line.as_bytes());
+        let status = replace(n.status_new, n.status, &st.encode());
+        first.and(stat).and(status)
     }
+}
+
+/// `<pid> <token>` for a running process, empty when down or when the OS cannot name it.
+fn write_ident(n: &Names, pid: u32) -> Result<(), Problem> {
+    let token = if pid == 0 { None } else { crate::platform::process_ident(pid).ok().flatten() };
+    let text = token.map(|t| format!("{pid} {t}\n")).unwrap_or_default();
+    replace(n.ident_new, n.ident, text.as_bytes())
 }
 
 /// Writes `data` to `tmp` (mode 0644), then renames it over `dst`. Neither is followed if it

@@ -4,8 +4,14 @@
 //! Startup follows runit's order (directory, `down`, `log/`, supervise directories and locks,
 //! control FIFOs and first status, `ok` FIFOs), so the same things fail the same way. The log
 //! pipe is created once and held by runsv, so neither side loses it when the other restarts.
+//!
+//! Faults: what an earlier runsv left running is stopped before anything starts (`leftover`);
+//! under runsvdir a runsv whose service is still held by another runsv waits for that one to go
+//! instead of failing (see [`LOCK_WAIT_ENV`]); a status that cannot be written (disk full, no
+//! fds left) is reported once and rewritten every [`RETRY`] until it goes through.
 
 pub mod files;
+pub mod leftover;
 pub mod machine;
 pub mod spawn;
 
@@ -15,14 +21,25 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::platform::{Event, Interest, Platform, Signal};
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
 
 use files::{Problem, Supervise};
+use leftover::{Act, Leftover};
 use machine::{Cmd, Effects, Input, Prog, Service, Which};
+
+/// Set by runsvdir for the runsv it starts (and removed by runsv before it starts anything):
+/// when the service is locked by another runsv, wait for the lock instead of failing. The runsv
+/// of a runsvdir that was killed and started again then takes over the moment the old runsv
+/// ends, quietly, instead of failing and being restarted every second. An environment variable,
+/// not an option, so that our runsvdir still works with C's runsv (which ignores it).
+pub const LOCK_WAIT_ENV: &str = "RUNSV_WAIT_FOR_LOCK";
+
+/// How often a status that could not be written is tried again.
+pub const RETRY: Duration = Duration::from_secs(1);
 
 /// The signals runsv handles; children get them back at their defaults (SIGPIPE too, which the
 /// Rust runtime ignores in runsv itself).
@@ -35,6 +52,10 @@ pub struct Runsv<P: Platform> {
     main: Service,
     log: Option<Service>,
     os: Os,
+    /// Processes an earlier runsv left running: the service's and the log's.
+    left: [Option<Leftover>; 2],
+    /// SIGTERM came while leftovers were being stopped.
+    term_pending: bool,
 }
 
 /// The real [`Effects`]: processes, signals and the supervise files.
@@ -45,18 +66,37 @@ struct Os {
     log_dir: Option<Supervise>,
     /// The log pipe (read end, write end), until runsv lets the log service go.
     pipe: Option<(OwnedFd, OwnedFd)>,
+    /// A status could not be written: when to try again.
+    retry_at: Option<Instant>,
+    /// The error last reported per supervise directory (service, log), so a lasting problem
+    /// is reported once, not at every retry or for each of the files it hits.
+    reported: [Option<Option<i32>>; 2],
 }
 
 impl<P: Platform> Runsv<P> {
     /// Sets up service directory `dir` (runsv changes into it) and its supervise directories.
-    pub fn setup(dir: &OsStr) -> Result<Runsv<P>, Problem> {
-        let platform =
-            P::new(&HANDLED).map_err(|e| Problem::sys("unable to set up signal handling", e))?;
-        std::env::set_current_dir(dir)
-            .map_err(|e| Problem::sys("unable to change to directory", e))?;
+    /// With `wait_lock`, a service locked by another runsv is waited for (see [`LOCK_WAIT_ENV`]).
+    pub fn setup(dir: &OsStr, wait_lock: bool) -> Result<Runsv<P>, Problem> {
         let mut warn_prefix = b"runsv ".to_vec();
         warn_prefix.extend_from_slice(dir.as_bytes());
         warn_prefix.extend_from_slice(b": warning: ");
+        let chdir = || {
+            std::env::set_current_dir(dir)
+                .map_err(|e| Problem::sys("unable to change to directory", e))
+        };
+        // The wait comes before the signals are taken over: TERM (runsvdir letting go of the
+        // service) must still end a runsv that sleeps in flock(2).
+        let held = if wait_lock {
+            chdir()?;
+            Some(wait_for_lock(&warn_prefix)?)
+        } else {
+            None
+        };
+        let platform =
+            P::new(&HANDLED).map_err(|e| Problem::sys("unable to set up signal handling", e))?;
+        if !wait_lock {
+            chdir()?;
+        }
         let now = Tai64n::now();
         let mut main = Service::new(Which::Main, want_of("down"), now);
         let has_log = log_dir_present(&warn_prefix);
@@ -64,7 +104,10 @@ impl<P: Platform> Runsv<P> {
         let pipe = if has_log { Some(log_pipe()?) } else { None };
 
         files::make_dir(&files::MAIN)?;
-        let main_lock = files::lock(&files::MAIN, false)?;
+        let main_lock = match held {
+            Some(lock) => lock,
+            None => files::lock(&files::MAIN, false)?,
+        };
         let log_lock = if has_log {
             files::make_dir(&files::LOG)?;
             Some(files::lock(&files::LOG, true)?)
@@ -72,19 +115,23 @@ impl<P: Platform> Runsv<P> {
             None
         };
         let main_dir = Supervise::new(&files::MAIN, main_lock, files::control(&files::MAIN)?);
-        let mut os = Os { warn_prefix, main_dir, log_dir: None, pipe };
-        main.publish(&mut os);
+        let reported = [None, None];
+        let mut os = Os { warn_prefix, main_dir, log_dir: None, pipe, retry_at: None, reported };
+        // Looked for before the first status replaces the record of them.
+        let left_main = Leftover::find(&files::MAIN);
+        publish_first(&mut main, left_main.as_ref(), &mut os);
+        let mut left_log = None;
         if let (Some(lock), Some(log)) = (log_lock, log.as_mut()) {
             os.log_dir = Some(Supervise::new(&files::LOG, lock, files::control(&files::LOG)?));
-            log.publish(&mut os);
+            left_log = Leftover::find(&files::LOG);
+            publish_first(log, left_log.as_ref(), &mut os);
         }
         os.main_dir.set_ok(files::ok(&files::MAIN)?);
         if let Some(d) = os.log_dir.as_mut() {
             d.set_ok(files::ok(&files::LOG)?);
         }
-        let mut runsv = Runsv { platform, main, log, os };
-        runsv.watch_controls()?;
-        Ok(runsv)
+        let left = [left_main, left_log];
+        Ok(Runsv { platform, main, log, os, left, term_pending: false })
     }
 
     fn watch_controls(&mut self) -> Result<(), Problem> {
@@ -100,6 +147,13 @@ impl<P: Platform> Runsv<P> {
 
     /// Supervises until told to exit (`x` or SIGTERM).
     pub fn run(&mut self) -> Result<(), Problem> {
+        self.stop_leftovers()?;
+        // Commands are read only now: those sent meanwhile wait in the FIFO, so none of them
+        // can start a second instance beside a leftover.
+        self.watch_controls()?;
+        if self.term_pending {
+            self.main.step(Input::Cmd(Cmd::Exit), &mut self.os);
+        }
         // The log service first, so the service's first output has a reader.
         if let Some(log) = self.log.as_mut() {
             log.step(Input::Start, &mut self.os);
@@ -116,7 +170,8 @@ impl<P: Platform> Runsv<P> {
                     self.main.step(Input::Cmd(Cmd::Exit), &mut self.os)
                 }
                 Event::Readable(fd) => self.command(fd),
-                Event::Signal(_) | Event::Gone(_) | Event::DirChanged(_) | Event::Timeout => {}
+                Event::Timeout => self.retry_publish(),
+                Event::Signal(_) | Event::Gone(_) | Event::DirChanged(_) => {}
             }
             self.main.step(Input::Tick, &mut self.os);
             if let Some(log) = self.log.as_mut() {
@@ -128,12 +183,21 @@ impl<P: Platform> Runsv<P> {
         }
     }
 
-    /// The earliest throttle deadline.
+    /// The earliest deadline: a throttle, or a status to write again.
     fn deadline(&self) -> Option<Instant> {
         let log = self.log.as_ref().and_then(Service::deadline);
-        match (self.main.deadline(), log) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [self.main.deadline(), log, self.os.retry_at].into_iter().flatten().min()
+    }
+
+    /// Writes the statuses again if an earlier write failed and the retry is due.
+    fn retry_publish(&mut self) {
+        if !self.os.retry_at.is_some_and(|t| Instant::now() >= t) {
+            return;
+        }
+        self.os.retry_at = None;
+        self.main.publish(&mut self.os);
+        if let Some(log) = self.log.as_mut() {
+            log.publish(&mut self.os);
         }
     }
 
@@ -181,6 +245,118 @@ impl<P: Platform> Runsv<P> {
     }
 }
 
+impl<P: Platform> Runsv<P> {
+    /// Stops what an earlier runsv left running (see `leftover`): the service's process first,
+    /// then the log service's once it had the time to drain the old pipe. Returns when none is
+    /// left; a SIGTERM meanwhile is kept for afterwards.
+    fn stop_leftovers(&mut self) -> Result<(), Problem> {
+        let now = Instant::now();
+        for l in self.left.iter_mut().flatten() {
+            if let Some(fd) = l.exit.as_ref() {
+                let _ = self.platform.add_fd(fd.as_raw_fd(), Interest::Read);
+            }
+        }
+        if let [_, Some(log)] = &self.left {
+            let text = format!(
+                "./log/run left by an earlier runsv (pid {}) gets to finish the old pipe first",
+                log.pid
+            );
+            warn(&self.os.warn_prefix, &Problem::plain(text));
+        }
+        match &mut self.left {
+            [Some(main), _] => {
+                let act = main.term(now);
+                self.os.act_on(Which::Main, main, act);
+            }
+            [None, Some(log)] => log.drain_from(now),
+            [None, None] => return Ok(()),
+        }
+        self.publish_leftovers();
+        while self.left.iter().any(Option::is_some) {
+            let deadline = self.left.iter().flatten().filter_map(Leftover::deadline).min();
+            let ev = self
+                .platform
+                .wait(deadline)
+                .map_err(|e| Problem::sys("unable to wait for events", e))?;
+            if ev == Event::Signal(Signal::SIGTERM) {
+                self.term_pending = true;
+            }
+            // SIGCHLD needs no reaping: nothing was started yet.
+            self.check_leftovers(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Drops the leftovers that are gone, moves the others on.
+    fn check_leftovers(&mut self, now: Instant) {
+        let [main, log] = &mut self.left;
+        let main_changed = check_one(&mut self.platform, &mut self.os, Which::Main, main, now);
+        if main.is_none() {
+            if let Some(l) = log.as_mut() {
+                l.drain_from(now);
+            }
+        }
+        let log_changed = check_one(&mut self.platform, &mut self.os, Which::Log, log, now);
+        if main_changed || log_changed {
+            self.publish_leftovers();
+        }
+    }
+
+    /// The status files while leftovers are stopped: theirs, or down once they are gone.
+    fn publish_leftovers(&mut self) {
+        let [main, log] = &self.left;
+        publish_first(&mut self.main, main.as_ref(), &mut self.os);
+        if let Some(svc) = self.log.as_mut() {
+            publish_first(svc, log.as_ref(), &mut self.os);
+        }
+    }
+}
+
+/// Moves leftover `slot` of `who` on, or drops it once it is gone (or given up on); true if
+/// anything changed.
+fn check_one<P: Platform>(
+    platform: &mut P,
+    os: &mut Os,
+    who: Which,
+    slot: &mut Option<Leftover>,
+    now: Instant,
+) -> bool {
+    let Some(l) = slot.as_mut() else { return false };
+    if l.alive() {
+        let act = l.advance(now);
+        if os.act_on(who, l, act) {
+            return act != Act::Nothing;
+        }
+    }
+    if let Some(fd) = l.exit.as_ref() {
+        let _ = platform.remove_fd(fd.as_raw_fd());
+    }
+    *slot = None;
+    true
+}
+
+/// The status of `svc`, or its leftover's while there is one (so a runsv killed while stopping
+/// it leaves the record for the next).
+fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
+    match left {
+        Some(l) => os.publish(svc.who, &l.status(svc.want)),
+        None => svc.publish(os),
+    }
+}
+
+/// Takes `supervise/lock`, waiting for another runsv holding it to exit (reported once).
+fn wait_for_lock(warn_prefix: &[u8]) -> Result<std::fs::File, Problem> {
+    files::make_dir(&files::MAIN)?;
+    match files::lock(&files::MAIN, false) {
+        Ok(lock) => return Ok(lock),
+        Err(Problem { err: Some(e), .. }) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(p) => return Err(p),
+    }
+    let what = "supervise/lock is held by another runsv: waiting for it to exit";
+    warn(warn_prefix, &Problem::plain(what));
+    files::lock(&files::MAIN, true)
+}
+
 /// `want` from a `down` file: present means do not start.
 fn want_of(down: &str) -> Want {
     if std::fs::metadata(down).is_ok() {
@@ -226,6 +402,29 @@ fn warn(prefix: &[u8], p: &Problem) {
 }
 
 impl Os {
+    /// Does `act` to leftover `l` of `who`, with a warning; false once it is given up on.
+    fn act_on(&mut self, who: Which, l: &Leftover, act: Act) -> bool {
+        let name = if who == Which::Main { "./run" } else { "./log/run" };
+        let pid = l.pid;
+        let text = match act {
+            Act::Nothing => return true,
+            Act::Term => format!("stopping {name} left by an earlier runsv (pid {pid})"),
+            Act::Kill => format!("{name} left by an earlier runsv (pid {pid}) ignored TERM: KILL"),
+            Act::GiveUp => format!("{name} (pid {pid}) survived KILL: starting anyway"),
+        };
+        warn(&self.warn_prefix, &Problem::plain(text));
+        match act {
+            Act::Term => {
+                spawn::signal(pid, Signal::SIGTERM);
+                spawn::signal(pid, Signal::SIGCONT);
+            }
+            Act::Kill => spawn::signal(pid, Signal::SIGKILL),
+            Act::GiveUp => return false,
+            Act::Nothing => {}
+        }
+        true
+    }
+
     fn dir(&mut self, who: Which) -> Option<&mut Supervise> {
         match who {
             Which::Main => Some(&mut self.main_dir),
@@ -323,10 +522,23 @@ impl Effects for Os {
         OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("finish").is_ok()
     }
 
+    /// A failed write is reported once (until it works again or fails with another error) and
+    /// tried again after [`RETRY`]; the files keep their last complete contents meanwhile.
     fn publish(&mut self, who: Which, status: &Status) {
         let Some(dir) = self.dir(who) else { return };
-        if let Err(p) = dir.publish(status) {
-            warn(&self.warn_prefix, &p);
+        let result = dir.publish(status);
+        let [main, log] = &mut self.reported;
+        let reported = if who == Which::Main { main } else { log };
+        match result {
+            Ok(()) => *reported = None,
+            Err(p) => {
+                let errno = p.err.as_ref().map(|e| e.raw_os_error().unwrap_or(-1));
+                if *reported != Some(errno) {
+                    warn(&self.warn_prefix, &p);
+                    *reported = Some(errno);
+                }
+                self.retry_at = Some(Instant::now() + RETRY);
+            }
         }
     }
 }

@@ -1,0 +1,75 @@
+//! Other processes, on Linux: who a pid is (its start time in clock ticks since boot, from
+//! `/proc/<pid>/stat`, with the boot's random id), and an fd that tells when it exits
+//! (pidfd_open(2), Linux 5.3), for processes that are not our children.
+
+use std::fs;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// `boot-id:start-ticks`, or None when `pid` is gone or a zombie.
+pub fn ident(pid: u32) -> io::Result<Option<String>> {
+    let stat = match fs::read(format!("/proc/{pid}/stat")) {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // Without /proc mounted nothing can be told about any process.
+            fs::metadata("/proc/self/stat")?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(start) = start_ticks(&stat) else { return Ok(None) };
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id")?;
+    Ok(Some(format!("{}:{start}", boot.trim())))
+}
+
+/// Field 22 of `/proc/<pid>/stat` (starttime), None for a zombie or dead process. The command
+/// name (field 2) may hold spaces and parentheses, so fields are counted after the last `)`.
+fn start_ticks(stat: &[u8]) -> Option<u64> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    // Field 3, the state: Z (zombie) and X (dead) have exited already.
+    if matches!(fields.next(), Some("Z" | "X") | None) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+/// A pidfd: readable once `pid` exited (also when it is a zombie nobody reaps).
+pub fn exit_fd(pid: u32) -> io::Result<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(if e.raw_os_error() == Some(libc::ENOSYS) {
+            crate::platform::unsupported("pidfd_open")
+        } else {
+            e
+        });
+    }
+    let fd = i32::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel just returned this fd (close-on-exec by design); nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_field() {
+        let line = b"42 (a) b) (c) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987 0 0";
+        assert_eq!(start_ticks(line), Some(987));
+        assert_eq!(start_ticks(b"42 (x) Z 1 42 42 0 -1 4 1 0 0 0 0 0 0 0 20 0 1 0 987"), None);
+        assert_eq!(start_ticks(b"garbage"), None);
+    }
+
+    #[test]
+    fn own_process_is_known_and_stable() {
+        let me = std::process::id();
+        let a = ident(me).unwrap().unwrap();
+        assert_eq!(ident(me).unwrap(), Some(a));
+        assert_eq!(ident(u32::MAX / 2).unwrap(), None);
+    }
+}
