@@ -71,6 +71,10 @@ impl<P: Platform> Supervisor<P> {
         for slot in old {
             self.check_log(slot);
         }
+        if full {
+            // The scan's buffers, and the table's growth at the first scan, leave free holes.
+            crate::platform::trim_heap();
+        }
     }
 
     /// One entry of the services directory: a new service is started at once.
