@@ -463,3 +463,16 @@ pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
 pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
     proc_os::exit_fd(pid)
 }
+
+/// Hands the free pages inside the heap back to the kernel. glibc's malloc keeps what a
+/// program once used until the top of the heap is free (a long-running supervisor's start-up
+/// peaks stay resident for good); `malloc_trim` releases every free page. Other C libraries
+/// (musl's mallocng) return memory on their own: nothing to do there.
+pub fn trim_heap() {
+    cfg_if::cfg_if! {
+        if #[cfg(all(target_os = "linux", target_env = "gnu"))] {
+            // SAFETY: malloc_trim only walks glibc's own free lists; single-threaded caller.
+            unsafe { libc::malloc_trim(0) };
+        }
+    }
+}

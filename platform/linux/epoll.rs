@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::time::Instant;
 
-use inotify::{Inotify, WatchDescriptor, WatchMask};
+use inotify::{EventMask, Inotify, WatchMask};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -37,8 +37,10 @@ pub struct Native {
     epoll: Epoll,
     signals: SignalFd,
     inotify: Option<Inotify>,
-    watches: Vec<(WatchDescriptor, WatchId)>,
-    next_watch: u32,
+    /// The watch descriptors in use, sorted. A `WatchId` is the descriptor itself: the kernel
+    /// hands out each one once (it counts upwards), and a table of 4 bytes per watch is what
+    /// runsvdir's thousands of service watches cost here.
+    watches: Vec<i32>,
     pending: VecDeque<Event>,
 }
 
@@ -52,14 +54,7 @@ impl Platform for Native {
         let signals = SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         epoll.add(signals.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, TAG_SIGNALS))?;
-        Ok(Native {
-            epoll,
-            signals,
-            inotify: None,
-            watches: Vec::new(),
-            next_watch: 0,
-            pending: VecDeque::new(),
-        })
+        Ok(Native { epoll, signals, inotify: None, watches: Vec::new(), pending: VecDeque::new() })
     }
 
     fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
@@ -80,25 +75,27 @@ impl Platform for Native {
 
     fn watch_dir(&mut self, path: &Path) -> io::Result<WatchId> {
         let ino = self.inotify()?;
-        let wd = ino.watches().add(path, dir_mask())?;
-        if let Some((_, id)) = self.watches.iter().find(|(w, _)| *w == wd) {
-            return Ok(*id);
+        // The same directory watched twice gets the same descriptor, and so the same id.
+        let wd = ino.watches().add(path, dir_mask())?.get_watch_descriptor_id();
+        if let Err(at) = self.watches.binary_search(&wd) {
+            self.watches.insert(at, wd);
         }
-        let id = WatchId(self.next_watch);
-        self.next_watch = self.next_watch.wrapping_add(1);
-        self.watches.push((wd, id));
-        Ok(id)
+        Ok(WatchId(wd as u32))
     }
 
     fn unwatch_dir(&mut self, id: WatchId) -> io::Result<()> {
-        let Some(pos) = self.watches.iter().position(|(_, i)| *i == id) else {
+        let wd = id.0 as i32;
+        let Ok(pos) = self.watches.binary_search(&wd) else {
             return Ok(());
         };
-        let (wd, _) = self.watches.swap_remove(pos);
+        self.watches.remove(pos);
         self.pending.retain(|e| *e != Event::DirChanged(id));
-        match self.inotify.as_mut() {
-            // EINVAL: the kernel already dropped the watch (directory removed).
-            Some(ino) => ino.watches().remove(wd).or_else(ignore_einval),
+        match self.inotify.as_ref() {
+            // SAFETY: inotify_rm_watch on the inotify fd this backend owns.
+            Some(ino) => crate::sys::cvt(unsafe { libc::inotify_rm_watch(ino.as_raw_fd(), wd) })
+                .map(drop)
+                // EINVAL: the kernel already dropped the watch (directory removed).
+                .or_else(ignore_einval),
             None => Ok(()),
         }
     }
@@ -176,8 +173,12 @@ impl Native {
             let mut any = false;
             for ev in events {
                 any = true;
-                if let Some((_, id)) = self.watches.iter().find(|(w, _)| *w == ev.wd) {
-                    changed.push(*id);
+                let wd = ev.wd.get_watch_descriptor_id();
+                if ev.mask.contains(EventMask::Q_OVERFLOW) {
+                    // Events were lost: any watched directory may have changed.
+                    changed.extend(self.watches.iter().map(|w| WatchId(*w as u32)));
+                } else if self.watches.binary_search(&wd).is_ok() {
+                    changed.push(WatchId(wd as u32));
                 }
             }
             if !any {

@@ -75,6 +75,25 @@ Options:
 Exit codes: 0 after `sv exit`, 100 on bad usage, 111 on failure.
 ";
 
+/// runsvdir's `--help`, as clap renders `command("runsvdir")`: prerendered too, since every
+/// page of the one process that watches thousands of services counts (ci/bench-runsvdir).
+pub const RUNSVDIR_HELP: &str = "\
+usage: runsvdir [-P] dir [log]
+
+Run a runsv for each service directory in dir.
+
+Arguments:
+  <dir>  The directory of services
+  [log]  Seven or more characters (dots, say) that show the latest errors in ps
+
+Options:
+  -P             Start each runsv in a session and process group of its own
+      --help     Print this help and exit (first argument only)
+      --version  Print the version and exit (first argument only)
+
+Exit codes: 0 on TERM, 100 on bad usage, 111 on failure or HUP.
+";
+
 /// Whether the first argument asks for help (`Some(true)`) or the version (`Some(false)`).
 fn asks(first: Option<&OsStr>) -> Option<bool> {
     match first?.as_bytes() {
@@ -305,6 +324,11 @@ mod tests {
     #[test]
     fn runsv_help_is_what_clap_renders() {
         assert_eq!(command("runsv").unwrap().render_help().to_string(), RUNSV_HELP);
+    }
+
+    #[test]
+    fn runsvdir_help_is_what_clap_renders() {
+        assert_eq!(command("runsvdir").unwrap().render_help().to_string(), RUNSVDIR_HELP);
     }
 
     #[test]

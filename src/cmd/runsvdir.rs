@@ -43,7 +43,9 @@ fn parse(args: &[OsString]) -> Option<Args> {
 
 pub fn main() -> i32 {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    if let Some(code) = crate::cli::answer("runsvdir", argv.get(1).map(|a| a.as_os_str())) {
+    let first = argv.get(1).map(|a| a.as_os_str());
+    if let Some(code) = crate::cli::answer_prerendered("runsvdir", crate::cli::RUNSVDIR_HELP, first)
+    {
         return code;
     }
     // Exit 100 as runsvdir(8) says and as every runit-rs program on bad usage (C exits 1); the

@@ -9,6 +9,7 @@ pub mod scan;
 mod services;
 pub mod spawn;
 pub mod supervisor;
+mod table;
 mod watch;
 
 use std::ffi::OsStr;

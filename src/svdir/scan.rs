@@ -1,17 +1,10 @@
 //! Reading the services directory (all OSes): which entries are service directories, identified
 //! by device and inode as runit does, so that a renamed entry keeps its runsv and two names for
-//! one directory get one runsv.
-//!
-//! A quick scan (after a directory event) reads the entries and only stats the names that are
-//! new, whose directory entry changed (another inode behind the name: `ln -sfn`, `mv`), or that
-//! failed last time. A full scan stats every name: it is the safety net for changes that make
-//! no event in the directory, such as a retargeted symlink further down a chain.
+//! one directory get one runsv. The bookkeeping of what each name led to is in `table`; the
+//! scan itself, which starts new services as it finds them (as runit does), in `services`.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::{OsStr, OsString};
-use std::io;
+use std::ffi::OsStr;
 use std::os::fd::AsFd;
-use std::os::unix::ffi::OsStrExt;
 
 use nix::dir::Dir;
 use nix::fcntl::{AtFlags, OFlag};
@@ -30,81 +23,47 @@ pub enum Target {
     Failed(i32),
 }
 
-struct Known {
-    d_ino: u64,
-    target: Target,
+/// A new stream over the entries of the directory open as `dir` (read from its start).
+pub fn entries<Fd: AsFd>(dir: &Fd) -> nix::Result<Dir> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    Dir::openat(dir.as_fd(), ".", flags, Mode::empty())
 }
 
-/// The outcome of one scan.
-#[derive(Debug, Default)]
-pub struct Scan {
-    /// Each service directory with the first name (in directory order) that leads to it.
-    pub services: HashMap<Key, OsString>,
-    /// Names that started to fail (or fail differently) in this scan: report them once.
-    pub new_failures: Vec<(OsString, io::Error)>,
-}
-
-/// Remembers what each name stood for, to keep quick scans quick and reports single.
+/// Names whose stat failed in the last scan, so that each failure is reported once.
 #[derive(Default)]
-pub struct Scanner {
-    known: HashMap<OsString, Known>,
+pub struct Failures {
+    /// Name, errno, and whether it failed again in the current scan.
+    list: Vec<(Box<OsStr>, i32, bool)>,
 }
 
-impl Scanner {
+impl Failures {
     /// Forgets everything (the services directory itself was replaced).
     pub fn clear(&mut self) {
-        self.known.clear();
+        self.list.clear();
     }
 
-    /// The target `name` had at the last scan.
-    pub fn target_of(&self, name: &OsStr) -> Option<Target> {
-        self.known.get(name).map(|k| k.target)
+    /// Starts a scan.
+    pub fn begin(&mut self) {
+        self.list.iter_mut().for_each(|e| e.2 = false);
     }
 
-    /// Reads the directory open as `dir`; `full` stats every name again.
-    pub fn scan<Fd: AsFd>(&mut self, dir: &Fd, full: bool) -> io::Result<Scan> {
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let mut stream = Dir::openat(dir.as_fd(), ".", flags, Mode::empty())?;
-        let mut out = Scan::default();
-        let mut seen = HashSet::new();
-        for entry in stream.iter() {
-            let entry = entry?;
-            let name = OsStr::from_bytes(entry.file_name().to_bytes());
-            if name.as_bytes().first() == Some(&b'.') {
-                continue;
+    /// `name` failed with `code` in this scan: whether that is news to report.
+    pub fn note(&mut self, name: &OsStr, code: i32) -> bool {
+        match self.list.iter_mut().find(|e| *e.0 == *name) {
+            Some(e) => {
+                e.2 = true;
+                std::mem::replace(&mut e.1, code) != code
             }
-            let target = self.lookup(dir, name, entry.ino(), full, &mut out);
-            if let Target::Service(key) = target {
-                out.services.entry(key).or_insert_with(|| name.to_owned());
+            None => {
+                self.list.push((name.into(), code, true));
+                true
             }
-            seen.insert(name.to_owned());
         }
-        self.known.retain(|name, _| seen.contains(name));
-        Ok(out)
     }
 
-    fn lookup<Fd: AsFd>(
-        &mut self,
-        dir: &Fd,
-        name: &OsStr,
-        d_ino: u64,
-        full: bool,
-        out: &mut Scan,
-    ) -> Target {
-        if let Some(k) = self.known.get(name) {
-            let settled = !matches!(k.target, Target::Failed(_));
-            if !full && settled && k.d_ino == d_ino {
-                return k.target;
-            }
-        }
-        let target = stat_target(dir, name);
-        let before = self.known.insert(name.to_owned(), Known { d_ino, target });
-        if let Target::Failed(code) = target {
-            if before.map(|k| k.target) != Some(target) {
-                out.new_failures.push((name.to_owned(), io::Error::from_raw_os_error(code)));
-            }
-        }
-        target
+    /// Ends a complete scan: a name that stopped failing is reported again if it fails later.
+    pub fn end(&mut self) {
+        self.list.retain(|e| e.2);
     }
 }
 
@@ -144,47 +103,41 @@ mod tests {
         p
     }
 
-    fn open(p: &std::path::Path) -> std::fs::File {
-        std::fs::File::open(p).unwrap()
-    }
-
     #[test]
-    fn finds_dirs_and_links_skips_dots_and_files() {
+    fn targets_of_dirs_links_files_and_dangling_links() {
         let d = tmp("kinds");
         std::fs::create_dir(d.join("a")).unwrap();
-        std::fs::create_dir(d.join(".hidden")).unwrap();
         std::fs::write(d.join("file"), b"").unwrap();
         symlink(d.join("a"), d.join("alias")).unwrap();
         symlink(d.join("missing"), d.join("dangling")).unwrap();
-        let mut s = Scanner::default();
-        let out = s.scan(&open(&d), false).unwrap();
-        assert_eq!(out.services.len(), 1, "a and alias are one directory");
-        assert_eq!(out.new_failures.len(), 1);
-        assert_eq!(out.new_failures[0].0, "dangling");
-        // A second scan reports the dangling link no more.
-        let out = s.scan(&open(&d), true).unwrap();
-        assert!(out.new_failures.is_empty());
-        assert_eq!(s.target_of(OsStr::new("file")), Some(Target::NotDir));
+        let dir = std::fs::File::open(&d).unwrap();
+        let t = |n: &str| stat_target(&dir, OsStr::new(n));
+        assert!(matches!(t("a"), Target::Service(_)));
+        assert_eq!(t("a"), t("alias"), "a and alias are one directory");
+        assert_eq!(t("file"), Target::NotDir);
+        assert_eq!(t("dangling"), Target::Failed(libc::ENOENT));
+        let mut names: Vec<String> = (entries(&dir).unwrap().iter())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".", "..", "a", "alias", "dangling", "file"]);
         std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
-    fn quick_scan_sees_retargeted_link() {
-        let d = tmp("retarget");
-        std::fs::create_dir(d.join("x")).unwrap();
-        std::fs::create_dir(d.join(".y")).unwrap();
-        symlink(d.join("x"), d.join("svc")).unwrap();
-        let mut s = Scanner::default();
-        let first = s.scan(&open(&d), false).unwrap();
-        // Replace the link atomically, as `ln -sfn` does.
-        symlink(d.join(".y"), d.join(".tmp")).unwrap();
-        std::fs::rename(d.join(".tmp"), d.join("svc")).unwrap();
-        let second = s.scan(&open(&d), false).unwrap();
-        let k1: Vec<_> = first.services.keys().collect();
-        let k2: Vec<_> = second.services.keys().collect();
-        assert_eq!(k1.len(), 1, "x, and svc -> x, are one directory");
-        assert_eq!(k2.len(), 2, "svc -> .y is another one");
-        assert!(s.target_of(OsStr::new("svc")) != s.target_of(OsStr::new("x")));
-        std::fs::remove_dir_all(&d).unwrap();
+    fn failures_are_news_once() {
+        let mut f = Failures::default();
+        let x = OsStr::new("x");
+        f.begin();
+        assert!(f.note(x, libc::ENOENT));
+        f.end();
+        f.begin();
+        assert!(!f.note(x, libc::ENOENT), "same failure again: no news");
+        assert!(f.note(x, libc::EACCES), "another errno: news");
+        f.end();
+        f.begin();
+        f.end(); // x did not fail in this scan
+        f.begin();
+        assert!(f.note(x, libc::EACCES), "failing again after a good scan: news");
     }
 }

@@ -13,8 +13,6 @@
 //! - with a log argument, a dot every 15 minutes so old messages scroll away (runsvdir(8));
 //! - where the platform cannot watch directories, a rescan every second (runit's pace).
 
-use std::collections::HashMap;
-use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -27,8 +25,9 @@ use nix::unistd::Pid;
 use crate::errstr;
 use crate::platform::{Event, Platform, WatchId};
 use crate::svdir::rplog::Rplog;
-use crate::svdir::scan::{Key, Scanner};
+use crate::svdir::scan::{Failures, Key};
 use crate::svdir::spawn::Spawner;
+use crate::svdir::table::Table;
 use crate::svdir::{say, show};
 
 pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
@@ -47,23 +46,6 @@ pub struct Log {
     pub dot_at: Instant,
 }
 
-/// One service directory and its runsv.
-pub(super) struct Service {
-    pub name: OsString,
-    pub pid: Option<Pid>,
-    pub started: Instant,
-    /// Still in the services directory.
-    pub present: bool,
-    /// TERM sent to its runsv (entry gone, or restarting to attach a new log).
-    pub stopping: bool,
-    pub retry_at: Option<Instant>,
-    pub watch: Option<WatchId>,
-    pub log_watch: Option<WatchId>,
-    /// runsv found `log/` when it started (so it runs the log service).
-    pub had_log: bool,
-    pub log_reported: bool,
-}
-
 /// runsvdir's whole state.
 pub struct Supervisor<P: Platform> {
     pub(super) p: P,
@@ -72,12 +54,12 @@ pub struct Supervisor<P: Platform> {
     pub(super) spawner: Spawner,
     pub(super) dir: Option<OwnedFd>,
     pub(super) ident: Option<Key>,
-    pub(super) scanner: Scanner,
-    pub(super) services: HashMap<Key, Service>,
-    pub(super) pids: HashMap<Pid, Key>,
+    pub(super) table: Table,
+    pub(super) failures: Failures,
+    /// How many runsv are running.
+    pub(super) running: usize,
     pub(super) dir_watch: Option<WatchId>,
     pub(super) chain_watches: Vec<WatchId>,
-    pub(super) svc_watches: HashMap<WatchId, Key>,
     pub(super) polling: bool,
     pub(super) rescan_at: Instant,
     pub(super) retry_scan_at: Option<Instant>,
@@ -102,12 +84,11 @@ impl<P: Platform> Supervisor<P> {
             spawner,
             dir: None,
             ident: None,
-            scanner: Scanner::default(),
-            services: HashMap::new(),
-            pids: HashMap::new(),
+            table: Table::new(),
+            failures: Failures::default(),
+            running: 0,
             dir_watch: None,
             chain_watches: Vec::new(),
-            svc_watches: HashMap::new(),
             polling: false,
             rescan_at: Instant::now() + RESCAN_EVERY,
             retry_scan_at: None,
@@ -136,7 +117,7 @@ impl<P: Platform> Supervisor<P> {
                 return Ok(code);
             }
             self.run_due(Instant::now());
-            if self.halting && self.pids.is_empty() {
+            if self.halting && self.running == 0 {
                 return Ok(111);
             }
         }
@@ -172,8 +153,8 @@ impl<P: Platform> Supervisor<P> {
             if self.svdir_moved() {
                 self.refresh(false);
             }
-        } else if let Some(key) = self.svc_watches.get(&id).copied() {
-            self.check_log(key);
+        } else if let Some(slot) = self.table.by_watch(id) {
+            self.check_log(slot);
         }
     }
 
@@ -193,8 +174,8 @@ impl<P: Platform> Supervisor<P> {
     /// or a TERM, ends the wait at once.
     fn halt(&mut self) {
         self.halting = true;
-        for pid in self.pids.keys() {
-            let _ = kill(*pid, Signal::SIGTERM);
+        for pid in self.table.slots().filter_map(|(_, s)| s.pid()) {
+            let _ = kill(pid, Signal::SIGTERM);
         }
     }
 
@@ -238,9 +219,8 @@ impl<P: Platform> Supervisor<P> {
         };
         consider(self.retry_scan_at);
         consider(self.log.as_ref().map(|l| l.dot_at));
-        for s in self.services.values() {
-            consider(s.retry_at);
-        }
+        let retry = self.table.slots().filter(|(_, s)| s.retry).map(|(_, s)| s.due).min();
+        consider(retry.map(|t| self.table.instant(t)));
         Some(d)
     }
 
@@ -253,12 +233,11 @@ impl<P: Platform> Supervisor<P> {
         } else if self.retry_scan_at.is_some_and(|t| t <= now) {
             self.refresh(false);
         }
-        let due: Vec<Key> = (self.services.iter())
-            .filter(|(_, s)| s.retry_at.is_some_and(|t| t <= now))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in due {
-            self.start(key);
+        let t = self.table.now();
+        let due: Vec<u32> =
+            (self.table.slots()).filter(|(_, s)| s.retry && s.due <= t).map(|(i, _)| i).collect();
+        for slot in due {
+            self.start(slot);
         }
         if let Some(log) = self.log.as_mut() {
             if log.dot_at <= now {
