@@ -400,7 +400,12 @@ fn proctitle(v: &Variant) -> Vec<String> {
     assert_eq!(args.len(), 3, "{}: argument count changed: {args:?}", v.label);
     assert!(args[2].starts_with("log: "), "{}: {args:?}", v.label);
     assert_eq!(args[2].len(), 205, "{}: log argument length changed", v.label);
-    vec![format!("title ends with marker: {}", args[2].trim_end().ends_with("marker-from-service"))]
+    let ends = args[2].trim_end().ends_with("marker-from-service");
+    if !ends {
+        // Printed with the failure: what came after the service's line.
+        eprintln!("{}: title {title:?}", v.label);
+    }
+    vec![format!("title ends with marker: {ends}")]
 }
 
 #[test]
