@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::errstr;
 use crate::platform::{Native, Platform, ProcTitle};
 use crate::svdir::rplog::{Rplog, MIN_LEN};
-use crate::svdir::supervisor::{Log, Supervisor, SIGNALS};
+use crate::svdir::supervisor::{Log, Supervisor, DOT_EVERY, SIGNALS};
 use crate::svdir::{redirect_stderr_to_pipe, say, show};
 
 /// What the command line asked for.
@@ -94,8 +94,11 @@ fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
     };
     match redirect_stderr_to_pipe() {
         Ok(pipe) => {
-            let window = Rplog::new(text.as_bytes(), title);
-            Some(Log { pipe, window, dot_at: Instant::now() })
+            let mut window = Rplog::new(text.as_bytes(), title);
+            // The first dot goes up before any runsv exists, so it never lands after a
+            // service's first words (runit writes it right after its first scan).
+            window.push(b".");
+            Some(Log { pipe, window, dot_at: Instant::now() + DOT_EVERY })
         }
         Err(e) => {
             let err = errstr::describe(&e);

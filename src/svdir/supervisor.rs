@@ -33,7 +33,7 @@ use crate::svdir::{say, show};
 pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
 pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(60);
 pub(super) const RETRY_EVERY: Duration = Duration::from_secs(1);
-const DOT_EVERY: Duration = Duration::from_secs(900);
+pub(crate) const DOT_EVERY: Duration = Duration::from_secs(900);
 
 /// The signals runsvdir takes over; children get them back at their defaults (SIGPIPE too,
 /// which Rust's runtime ignores).
