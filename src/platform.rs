@@ -244,21 +244,8 @@ pub struct RLimit {
     pub hard: u64,
 }
 
-cfg_if::cfg_if! {
-    if #[cfg(target_os = "linux")] {
-        #[path = "../platform/linux/rlimit.rs"]
-        mod rlimit_os;
-    } else if #[cfg(any(bsd, apple))] {
-        #[path = "../platform/bsd/rlimit.rs"]
-        mod rlimit_os;
-    } else if #[cfg(solarish)] {
-        #[path = "../platform/solaris/rlimit.rs"]
-        mod rlimit_os;
-    } else {
-        #[path = "../platform/portable/rlimit.rs"]
-        mod rlimit_os;
-    }
-}
+#[path = "../platform/rlimit.rs"]
+mod rlimit_os;
 
 /// Whether this OS has limit `r`.
 pub fn rlimit_supported(r: Resource) -> bool {
