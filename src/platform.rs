@@ -301,14 +301,20 @@ pub enum UtmpError {
 }
 
 cfg_if::cfg_if! {
-    if #[cfg(target_os = "linux")] {
+    if #[cfg(any(
+        all(target_os = "linux", target_env = "gnu"),
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        apple,
+        solarish
+    ))] {
+        #[path = "../platform/utmpx.rs"]
+        mod utmp_os;
+    } else if #[cfg(target_os = "linux")] {
         #[path = "../platform/linux/utmp.rs"]
         mod utmp_os;
     } else if #[cfg(any(target_os = "openbsd", target_os = "netbsd"))] {
         #[path = "../platform/bsd/utmp.rs"]
-        mod utmp_os;
-    } else if #[cfg(any(target_os = "freebsd", target_os = "dragonfly", apple, solarish))] {
-        #[path = "../platform/portable/utmpx.rs"]
         mod utmp_os;
     } else {
         #[path = "../platform/portable/utmp.rs"]

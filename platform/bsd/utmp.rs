@@ -3,10 +3,12 @@
 //! databases beside them, so logoutx/logwtmpx update those too.
 
 use std::ffi::CString;
-use std::fs::OpenOptions;
 use std::io;
 
 use crate::platform::UtmpError;
+
+#[path = "../utmp_files.rs"]
+mod files;
 
 /// <utmp.h> UT_LINESIZE: logout(3) compares at most this many bytes of the line.
 const UT_LINESIZE: usize = 8;
@@ -66,31 +68,20 @@ fn c_line(line: &[u8]) -> Result<CString, UtmpError> {
 
 pub fn utmp_logout(line: &[u8]) -> Result<bool, UtmpError> {
     let c = c_line(line)?;
-    // logout(3) returns 0 alike for "no such line" and "cannot open utmp": open it first so a
-    // missing or read-only utmp is reported, as C runit does.
-    OpenOptions::new().read(true).write(true).open(UTMP).map_err(|e| UtmpError::Open(UTMP, e))?;
+    // logout(3) returns 0 alike for "no such line" and "cannot open utmp".
+    files::check_utmp(UTMP)?;
     // SAFETY: `c` is a valid C string for the call.
     let old = unsafe { util_logout(c.as_ptr()) } == 1;
     let new = logout_x(&c);
     Ok(old || new)
 }
 
-/// Appends a logout record to wtmp, creating it if missing (as C runit does; logwtmp(3) skips a
-/// missing file and reports nothing, so the file size tells whether the record arrived).
+/// Appends a logout record to wtmp with logwtmp(3), which reports nothing: the file must grow.
 pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
     let c = c_line(line)?;
-    let file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(WTMP)
-        .map_err(|e| UtmpError::Open(WTMP, e))?;
-    let before = file.metadata().map_err(UtmpError::Io)?.len();
-    // SAFETY: all three are valid C strings for the call.
-    unsafe { util_logwtmp(c.as_ptr(), c"".as_ptr(), c"".as_ptr()) };
-    logwtmp_x(&c);
-    let after = file.metadata().map_err(UtmpError::Io)?.len();
-    if after <= before {
-        return Err(UtmpError::Io(io::Error::other("record not written")));
-    }
-    Ok(())
+    files::append_wtmp(WTMP, files::DEFAULT_MODE, 1, || {
+        // SAFETY: all three are valid C strings for the call.
+        unsafe { util_logwtmp(c.as_ptr(), c"".as_ptr(), c"".as_ptr()) };
+        logwtmp_x(&c);
+    })
 }

@@ -1,10 +1,11 @@
-//! utmp and wtmp through the POSIX utmpx API: FreeBSD (and DragonFly), macOS and illumos.
+//! utmp and wtmp through the POSIX utmpx API: Linux with glibc, FreeBSD (and DragonFly), macOS
+//! and illumos.
 //!
-//! The logout record is written with `pututxline(DEAD_PROCESS)`. Where the C library then logs
-//! it by itself -- FreeBSD appends to `utx.log`, macOS to its wtmpx log -- [`wtmp_logout`] has
-//! nothing left to do; illumos keeps wtmpx apart and gets `updwtmpx`.
+//! The logout record is written with `pututxline(DEAD_PROCESS)`. glibc takes its own record
+//! locks there, which getty, login and who honour. Where the C library then logs the logout by
+//! itself -- FreeBSD appends to `utx.log`, macOS to its wtmpx log -- [`wtmp_logout`] has nothing
+//! left to do; glibc and illumos keep wtmp apart and get `updwtmpx`.
 
-use std::fs::OpenOptions;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,18 +13,52 @@ use nix::errno::Errno;
 
 use crate::platform::UtmpError;
 
+#[path = "utmp_files.rs"]
+mod files;
+
 cfg_if::cfg_if! {
-    if #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))] {
+    if #[cfg(target_os = "linux")] {
+        /// glibc's _PATH_UTMP and _PATH_WTMP.
+        const UTMP: &str = "/var/run/utmp";
+        const WTMP: &str = "/var/log/wtmp";
+        /// A wtmp created here is readable by root only.
+        const WTMP_MODE: u32 = 0o600;
+
+        extern "C" {
+            // glibc has it (utmpx.h); the libc crate does not declare it for Linux.
+            fn updwtmpx(wtmpx_file: *const libc::c_char, utmpx: *const libc::utmpx);
+        }
+
+        /// Names the file for glibc's utmpx calls: the one [`files::check_utmp`] opened.
+        fn select_utmp() -> Result<(), UtmpError> {
+            let path = std::ffi::CString::new(UTMP).map_err(|e| UtmpError::Io(e.into()))?;
+            // SAFETY: utmpxname copies the path; it only touches glibc's own state, which
+            // nobody else uses meanwhile in single-threaded utmpset.
+            unsafe { libc::utmpxname(path.as_ptr()) };
+            Ok(())
+        }
+    } else if #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))] {
         /// utx.active: the current logins (utmpx(5) on FreeBSD).
         const UTMP: &str = "/var/run/utx.active";
     } else if #[cfg(apple)] {
         const UTMP: &str = "/var/run/utmpx";
     } else {
         const UTMP: &str = "/var/adm/utmpx";
+        const WTMP: &str = "/var/adm/wtmpx";
+        const WTMP_MODE: u32 = files::DEFAULT_MODE;
+
+        use libc::updwtmpx;
     }
 }
 
-/// An all-zero record with `line` in its line field (unterminated when it fills the field).
+/// The default utmpx database is the one [`files::check_utmp`] opened.
+#[cfg(not(target_os = "linux"))]
+fn select_utmp() -> Result<(), UtmpError> {
+    Ok(())
+}
+
+/// An all-zero record with `line` in its line field (unterminated when it fills the field, as
+/// utmp(5) allows).
 fn record_for(line: &[u8]) -> Result<libc::utmpx, UtmpError> {
     // SAFETY: utmpx is plain old data; all zero bytes is a valid (empty) record.
     let mut rec: libc::utmpx = unsafe { std::mem::zeroed() };
@@ -45,9 +80,8 @@ fn mark_dead(rec: &mut libc::utmpx) {
 
 pub fn utmp_logout(line: &[u8]) -> Result<bool, UtmpError> {
     let key = record_for(line)?;
-    // The utmpx functions say nothing when the database cannot be opened: open it first so a
-    // missing or read-only one is reported, as C runit does.
-    OpenOptions::new().read(true).write(true).open(UTMP).map_err(|e| UtmpError::Open(UTMP, e))?;
+    files::check_utmp(UTMP)?;
+    select_utmp()?;
     // SAFETY: setutxent/endutxent only touch the C library's own state; utmpset is
     // single-threaded, so nobody else uses that state meanwhile.
     unsafe { libc::setutxent() };
@@ -75,8 +109,9 @@ fn kill_first_login(key: &libc::utmpx) -> Result<bool, UtmpError> {
         // SAFETY: non-null results point to a valid record until the next utmpx call.
         let mut rec = unsafe { *found };
         if rec.ut_user[0] == 0 {
-            // SysV-style libraries (illumos) hand back the cached entry when asked again unless
-            // it is cleared first; elsewhere clearing the static buffer is harmless.
+            // glibc and the SysV-style library of illumos hand back the cached entry when asked
+            // again unless it is cleared first (getutent(3), NOTES); elsewhere clearing the
+            // static buffer is harmless.
             // SAFETY: `found` is the library's writable static record.
             unsafe { std::ptr::write_bytes(found, 0, 1) };
             continue;
@@ -93,28 +128,19 @@ fn kill_first_login(key: &libc::utmpx) -> Result<bool, UtmpError> {
 }
 
 cfg_if::cfg_if! {
-    if #[cfg(solarish)] {
-        const WTMP: &str = "/var/adm/wtmpx";
-
-        /// Appends a logout record to wtmpx, creating it if missing (as C runit does; updwtmpx
-        /// reports nothing, so the file size tells whether the record arrived).
+    if #[cfg(any(target_os = "linux", solarish))] {
+        /// Appends a logout record to wtmp with updwtmpx, which reports nothing: the record's
+        /// size must arrive.
         pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
             let mut rec = record_for(line)?;
             mark_dead(&mut rec);
-            let file = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(WTMP)
-                .map_err(|e| UtmpError::Open(WTMP, e))?;
-            let before = file.metadata().map_err(UtmpError::Io)?.len();
             let path = std::ffi::CString::new(WTMP).map_err(|e| UtmpError::Io(e.into()))?;
-            // SAFETY: both pointers are valid for the call; updwtmpx copies the record.
-            unsafe { libc::updwtmpx(path.as_ptr(), &mut rec) };
-            let after = file.metadata().map_err(UtmpError::Io)?.len();
-            if after < before + std::mem::size_of::<libc::utmpx>() as u64 {
-                return Err(UtmpError::Io(io::Error::other("record not written")));
-            }
-            Ok(())
+            let size = std::mem::size_of::<libc::utmpx>() as u64;
+            files::append_wtmp(WTMP, WTMP_MODE, size, || {
+                // SAFETY: both pointers are valid for the call; updwtmpx copies the record (illumos
+                // types it mutable, glibc const).
+                unsafe { updwtmpx(path.as_ptr(), std::ptr::addr_of_mut!(rec)) };
+            })
         }
     } else {
         /// pututxline in [`utmp_logout`] already logged the logout (FreeBSD utx.log, macOS
