@@ -22,6 +22,7 @@ use nix::sys::signal::{
 };
 use nix::sys::time::TimeSpec;
 
+use crate::platform::portable::{check_new_fd, take_fd};
 use crate::platform::{Event, Interest, Platform, Signal, WatchId};
 use crate::sys::set_cloexec;
 
@@ -83,9 +84,7 @@ impl Platform for Native {
     }
 
     fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
-        if self.fds.iter().any(|(f, _)| *f == fd) {
-            return Err(io::Error::from_raw_os_error(libc::EEXIST));
-        }
+        check_new_fd(&self.fds, fd)?;
         // Gone: edge-triggered write readiness fires once at registration (ignored, no EV_EOF)
         // and then only when the pipe's state changes; EV_EOF marks the readers gone. Nobody
         // writes to the FIFOs watched this way, so there are no busy wakeups.
@@ -99,10 +98,7 @@ impl Platform for Native {
     }
 
     fn remove_fd(&mut self, fd: RawFd) -> io::Result<()> {
-        let Some(pos) = self.fds.iter().position(|(f, _)| *f == fd) else {
-            return Err(io::Error::from_raw_os_error(libc::ENOENT));
-        };
-        let (_, interest) = self.fds.remove(pos);
+        let interest = take_fd(&mut self.fds, fd)?;
         self.pending.retain(|e| !matches!(e, Event::Readable(f) | Event::Gone(f) if *f == fd));
         let filter = match interest {
             Interest::Read => EventFilter::EVFILT_READ,

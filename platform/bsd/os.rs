@@ -3,9 +3,15 @@
 
 use std::io;
 
-use crate::platform::{unsupported, How};
+use crate::platform::How;
 
 pub use crate::platform::portable::reset_child_signals;
+
+// The BSD kernels never reboot on their own at ctrl-alt-del: FreeBSD's console drivers hand it to
+// init as SIGINT (shutdown_nice), OpenBSD and NetBSD do nothing unless configured (OpenBSD's
+// `machdep.kbdreset`). So "deliver it as a signal" needs no switch, and "reboot at once" cannot be
+// had.
+pub use crate::platform::portable::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
 
 /// Only FreeBSD (and DragonFly) have a reaper facility: procctl(2) PROC_REAP_ACQUIRE.
 pub const SUPPORTS_SUBREAPER: bool = cfg!(any(target_os = "freebsd", target_os = "dragonfly"));
@@ -54,18 +60,6 @@ pub fn reboot(how: How) -> io::Result<()> {
     Err(io::Error::other("reboot returned"))
 }
 
-/// The BSD kernels never reboot on their own at ctrl-alt-del: FreeBSD's console drivers hand it to
-/// init as SIGINT (shutdown_nice), OpenBSD and NetBSD do nothing unless configured (OpenBSD's
-/// `machdep.kbdreset`). So "deliver it as a signal" needs no switch, and "reboot at once" cannot be
-/// had.
-pub fn set_ctrl_alt_del(to_signal: bool) -> io::Result<()> {
-    if to_signal {
-        Ok(())
-    } else {
-        Err(unsupported("rebooting at once on ctrl-alt-del"))
-    }
-}
-
 pub fn become_subreaper() -> io::Result<()> {
     cfg_if::cfg_if! {
         if #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))] {
@@ -84,7 +78,7 @@ pub fn become_subreaper() -> io::Result<()> {
                 r => r.map(drop),
             }
         } else {
-            Err(unsupported("a child subreaper"))
+            Err(crate::platform::unsupported("a child subreaper"))
         }
     }
 }

@@ -77,9 +77,7 @@ impl Platform for Native {
     }
 
     fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
-        if self.fds.iter().any(|(f, _)| *f == fd) {
-            return Err(io::Error::from_raw_os_error(libc::EEXIST));
-        }
+        check_new_fd(&self.fds, fd)?;
         if interest == Interest::Gone && !poll_reports_gone() {
             return Err(unsupported("noticing that a FIFO lost its readers (poll stays silent)"));
         }
@@ -88,10 +86,7 @@ impl Platform for Native {
     }
 
     fn remove_fd(&mut self, fd: RawFd) -> io::Result<()> {
-        let Some(pos) = self.fds.iter().position(|(f, _)| *f == fd) else {
-            return Err(io::Error::from_raw_os_error(libc::ENOENT));
-        };
-        self.fds.remove(pos);
+        take_fd(&mut self.fds, fd)?;
         self.pending.retain(|e| !matches!(e, Event::Readable(f) | Event::Gone(f) if *f == fd));
         Ok(())
     }
@@ -203,10 +198,29 @@ fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
     libc::pollfd { fd, events, revents: 0 }
 }
 
-fn push_once(pending: &mut VecDeque<Event>, ev: Event) {
+/// Queues `ev` unless it is already waiting: a loop reports each kind of event once until it is
+/// taken. Shared by every event loop, like [`check_new_fd`] and [`take_fd`].
+pub(crate) fn push_once(pending: &mut VecDeque<Event>, ev: Event) {
     if !pending.contains(&ev) {
         pending.push_back(ev);
     }
+}
+
+/// EEXIST when `fd` is registered already: an fd is watched for one interest at a time.
+pub(crate) fn check_new_fd(fds: &[(RawFd, Interest)], fd: RawFd) -> io::Result<()> {
+    if fds.iter().any(|(f, _)| *f == fd) {
+        return Err(io::Error::from_raw_os_error(libc::EEXIST));
+    }
+    Ok(())
+}
+
+/// Takes `fd` off the registered fds and returns what it was watched for; ENOENT when it was
+/// not registered.
+pub(crate) fn take_fd(fds: &mut Vec<(RawFd, Interest)>, fd: RawFd) -> io::Result<Interest> {
+    let Some(pos) = fds.iter().position(|(f, _)| *f == fd) else {
+        return Err(io::Error::from_raw_os_error(libc::ENOENT));
+    };
+    Ok(fds.remove(pos).1)
 }
 
 /// Milliseconds until `wake` for poll(2), rounded up so the wait never ends just before it;
@@ -277,6 +291,17 @@ fn poll_now(fd: &impl std::os::fd::AsRawFd) -> io::Result<libc::c_short> {
     // SAFETY: one live pollfd.
     cvt(unsafe { libc::poll(p.as_mut_ptr(), 1, 0) })?;
     Ok(p[0].revents)
+}
+
+/// Ctrl-alt-del where the kernel never reboots at it on its own (the BSDs, illumos): delivering
+/// it as a signal needs no switch, and rebooting at once cannot be had.
+#[cfg_attr(not(any(bsd, solarish)), allow(dead_code))]
+pub fn set_ctrl_alt_del_signal_only(to_signal: bool) -> io::Result<()> {
+    if to_signal {
+        Ok(())
+    } else {
+        Err(unsupported("rebooting at once on ctrl-alt-del"))
+    }
 }
 
 /// Between fork and exec: every signal a loop took over goes back to its default disposition

@@ -7,6 +7,10 @@ use crate::platform::{unsupported, How};
 
 pub use crate::platform::portable::reset_child_signals;
 
+// The illumos console has no ctrl-alt-del reboot to turn off, and no kernel request reaches
+// init as a signal: "deliver as a signal" needs nothing, "reboot at once" cannot be had.
+pub use crate::platform::portable::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
+
 extern "C" {
     /// uadmin(2) is in libc on illumos but not in the libc crate.
     fn uadmin(cmd: libc::c_int, fcn: libc::c_int, mdep: libc::uintptr_t) -> libc::c_int;
@@ -28,16 +32,6 @@ pub fn reboot(how: How) -> io::Result<()> {
     // SAFETY: plain integer arguments; mdep 0 means no boot arguments.
     crate::sys::cvt(unsafe { uadmin(A_SHUTDOWN, fcn, 0) })?;
     Err(io::Error::other("uadmin returned"))
-}
-
-/// The illumos console has no ctrl-alt-del reboot to turn off, and no kernel request reaches
-/// init as a signal: "deliver as a signal" needs nothing, "reboot at once" cannot be had.
-pub fn set_ctrl_alt_del(to_signal: bool) -> io::Result<()> {
-    if to_signal {
-        Ok(())
-    } else {
-        Err(unsupported("rebooting at once on ctrl-alt-del"))
-    }
 }
 
 pub fn become_subreaper() -> io::Result<()> {

@@ -21,6 +21,7 @@ use std::time::Instant;
 use nix::sys::time::TimeSpec;
 
 use crate::platform::portable::selfpipe::SelfPipe;
+use crate::platform::portable::{check_new_fd, push_once, take_fd};
 use crate::platform::{unsupported, Event, Interest, Platform, Signal, WatchId};
 use crate::sys::{cstr, cvt, set_cloexec};
 
@@ -82,9 +83,7 @@ impl Platform for Native {
     }
 
     fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
-        if self.fds.iter().any(|(f, _)| *f == fd) {
-            return Err(io::Error::from_raw_os_error(libc::EEXIST));
-        }
+        check_new_fd(&self.fds, fd)?;
         if interest == Interest::Gone {
             // fifo_poll reports nothing on a FIFO's write end when the readers leave.
             return Err(unsupported("noticing that a FIFO lost its readers"));
@@ -95,10 +94,7 @@ impl Platform for Native {
     }
 
     fn remove_fd(&mut self, fd: RawFd) -> io::Result<()> {
-        let Some(pos) = self.fds.iter().position(|(f, _)| *f == fd) else {
-            return Err(io::Error::from_raw_os_error(libc::ENOENT));
-        };
-        self.fds.remove(pos);
+        take_fd(&mut self.fds, fd)?;
         self.rearm.retain(|f| *f != fd);
         self.pending.retain(|e| !matches!(e, Event::Readable(f) if *f == fd));
         // SAFETY: dissociates an fd object; ENOENT means it already fired and is not associated.
@@ -255,12 +251,6 @@ fn dir_meta(path: &Path) -> io::Result<std::fs::Metadata> {
 
 fn timespec(sec: i64, nsec: i64) -> libc::timespec {
     *TimeSpec::new(sec as libc::time_t, nsec as _).as_ref()
-}
-
-fn push_once(pending: &mut VecDeque<Event>, ev: Event) {
-    if !pending.contains(&ev) {
-        pending.push_back(ev);
-    }
 }
 
 fn ignore_enoent(r: io::Result<()>) -> io::Result<()> {
