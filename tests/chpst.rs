@@ -117,18 +117,7 @@ impl Fixture {
         if root.exists() {
             return root;
         }
-        let sh = fs::canonicalize("/bin/sh").unwrap();
-        let ldd = Command::new("ldd").arg(&sh).output().unwrap();
-        let libs = String::from_utf8_lossy(&ldd.stdout).into_owned();
-        let mut files = vec![(sh, PathBuf::from("bin/sh"))];
-        for word in libs.split_whitespace().filter(|w| w.starts_with('/')) {
-            files.push((PathBuf::from(word), PathBuf::from(&word[1..])));
-        }
-        for (from, to) in files {
-            let dest = root.join(to);
-            fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            util::copy_exec(&from, &dest);
-        }
+        util::shell_root(&root);
         fs::create_dir_all(root.join("sub")).unwrap();
         root
     }

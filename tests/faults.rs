@@ -13,44 +13,14 @@ use std::time::{Duration, Instant};
 
 use runit::supervise::status::{State, Status};
 
+use crate::util::procs::procs;
+use crate::util::tmpfs::{fill, Tmpfs};
 use crate::util::{self, bin, script, wait_for, Reaper, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------------------
 // Processes, from /proc.
-
-#[derive(Debug, Clone)]
-struct Proc {
-    pid: i32,
-    ppid: i32,
-    args: Vec<String>,
-    cwd: PathBuf,
-}
-
-/// Every live (not zombie) process.
-fn procs() -> Vec<Proc> {
-    let mut out = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let Some(close) = stat.rfind(')') else { continue };
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        if matches!(fields.first(), Some(&"Z") | Some(&"X")) {
-            continue;
-        }
-        let ppid = fields.get(1).and_then(|f| f.parse().ok()).unwrap_or(0);
-        let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let args = cmd
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-        out.push(Proc { pid, ppid, args, cwd });
-    }
-    out
-}
 
 /// Whether Linux's /proc is there: these tests observe processes through it (which run, in
 /// which directory, how much CPU they used). Prints why a test is skipped otherwise.
@@ -695,39 +665,6 @@ fn runsvdir_without_fds_retries_the_scan() {
     assert_eq!(text(&err).matches("process cannot open more files").count(), 1, "reported once");
     kill(pid, libc::SIGHUP);
     wait_exit(&mut rd.0);
-}
-
-/// A tmpfs of `size` mounted on `dir`, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("skipped: cannot mount a tmpfs here");
-            return None;
-        }
-        Some(Tmpfs(dir.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Fills the file system holding `path` until it refuses more.
-fn fill(path: &Path) {
-    let mut f = fs::File::create(path).unwrap();
-    let block = vec![b'F'; 4096];
-    while f.write_all(&block).is_ok() {}
-    let _ = f.sync_all();
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::util::procs::{procs, Proc};
 use crate::util::{self, TempDir};
 
 /// Long enough for C runsvdir, which rescans at most every five seconds and sleeps one more
@@ -18,37 +19,6 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Processes, from /proc.
-
-#[derive(Debug, Clone)]
-struct Proc {
-    pid: i32,
-    ppid: i32,
-    args: Vec<String>,
-    cwd: PathBuf,
-}
-
-fn procs() -> Vec<Proc> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let Some(close) = stat.rfind(')') else { continue };
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        if fields.first() == Some(&"Z") {
-            continue;
-        }
-        let ppid = fields.get(1).and_then(|f| f.parse().ok()).unwrap_or(0);
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let args = cmd
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-        out.push(Proc { pid, ppid, args, cwd });
-    }
-    out
-}
 
 fn is_runsv(p: &Proc) -> bool {
     p.args.first().is_some_and(|a| a == "runsv" || a.ends_with("/runsv"))

@@ -356,18 +356,7 @@ fn documented_links_are_followed() {
 /// A minimal root directory: /bin/sh with the libraries it links, and perl-free.
 fn chroot_dir(t: &TempDir) -> PathBuf {
     let root = t.join("root");
-    let sh = fs::canonicalize("/bin/sh").unwrap();
-    let ldd = Command::new("ldd").arg(&sh).output().unwrap();
-    let libs = String::from_utf8_lossy(&ldd.stdout).into_owned();
-    let mut files = vec![(sh, PathBuf::from("bin/sh"))];
-    for word in libs.split_whitespace().filter(|w| w.starts_with('/')) {
-        files.push((PathBuf::from(word), PathBuf::from(&word[1..])));
-    }
-    for (from, to) in files {
-        let dest = root.join(to);
-        fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        fs::copy(&from, &dest).unwrap();
-    }
+    util::shell_root(&root);
     fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
     root
 }

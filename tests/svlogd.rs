@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::util::tmpfs::{fill, Tmpfs};
 use crate::util::{self, bin, peer, wait_for, Reaper, TempDir};
 
 const LONG: Duration = Duration::from_secs(20);
@@ -481,39 +482,6 @@ fn lost_directory_does_not_stop_the_others() {
     assert_eq!(b.len(), 101);
     assert_eq!(b[100], "after 099 ....................");
     assert!(stderr_of(t.path()).contains("log directory lost: a"), "{}", stderr_of(t.path()));
-}
-
-/// A tmpfs of `size` mounted on `dir`, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("skipped: cannot mount a tmpfs here");
-            return None;
-        }
-        Some(Tmpfs(dir.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Fills the file system holding `path` until it refuses more.
-fn fill(path: &Path) {
-    let mut f = std::fs::File::create(path).unwrap();
-    let block = vec![b'F'; 4096];
-    while f.write_all(&block).is_ok() {}
-    let _ = f.sync_all();
 }
 
 #[test]

@@ -158,3 +158,23 @@ impl Drop for Reaper {
         let _ = self.0.wait();
     }
 }
+
+pub mod procs;
+pub mod tmpfs;
+
+/// Fills `root` with the least a chroot needs to run a shell: /bin/sh and the libraries it
+/// links (as ldd lists them), nothing else.
+pub fn shell_root(root: &Path) {
+    let sh = std::fs::canonicalize("/bin/sh").unwrap();
+    let ldd = Command::new("ldd").arg(&sh).output().unwrap();
+    let libs = String::from_utf8_lossy(&ldd.stdout).into_owned();
+    let mut files = vec![(sh, PathBuf::from("bin/sh"))];
+    for word in libs.split_whitespace().filter(|w| w.starts_with('/')) {
+        files.push((PathBuf::from(word), PathBuf::from(&word[1..])));
+    }
+    for (from, to) in files {
+        let dest = root.join(to);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        copy_exec(&from, &dest);
+    }
+}
