@@ -117,11 +117,23 @@ impl Machine {
         Machine { dir, console: Some(Console::new()) }
     }
 
-    /// Without a console: /dev in the namespace is a tmpfs holding only null.
-    fn without_console(tag: &str) -> Machine {
-        let mut m = Machine::new(tag);
+    /// A machine whose stages 1, 2 and 3 run `stages`; None, the reason printed, where runit
+    /// cannot boot here.
+    fn staged(tag: &str, stages: [&str; 3]) -> Option<Machine> {
+        if !can_boot("booting runit in a PID namespace") {
+            return None;
+        }
+        let m = Machine::new(tag);
+        m.stages(stages);
+        Some(m)
+    }
+
+    /// [`Machine::staged`] without a console: /dev in the namespace is a tmpfs holding only
+    /// null.
+    fn staged_without_console(tag: &str, stages: [&str; 3]) -> Option<Machine> {
+        let mut m = Machine::staged(tag, stages)?;
         m.console = None;
-        m
+        Some(m)
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -132,6 +144,13 @@ impl Machine {
     /// `$PATH` starts with its tools.
     fn stage(&self, name: &str, body: &str) {
         script(&self.path(&format!("etc/{name}")), &self.sh(body));
+    }
+
+    /// Writes stages 1, 2 and 3.
+    fn stages(&self, [one, two, three]: [&str; 3]) {
+        self.stage("1", one);
+        self.stage("2", two);
+        self.stage("3", three);
     }
 
     fn sh(&self, body: &str) -> String {
@@ -301,25 +320,19 @@ fn runit_init_usage() {
 /// the services, halt.
 #[test]
 fn full_cycle_with_services() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) = Machine::staged(
+        "cycle",
+        [
+            "echo stage 1 runs\nif ( : </dev/tty ) 2>/dev/null; then touch $T/out/ctty; fi\n[ -t 0 ] && touch $T/out/stdin-tty\nexit 0",
+            "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
+             grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
+             exec runsvdir -P $T/service 'log: ..............................................'",
+            "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
+        ],
+    ) else {
         return;
-    }
-    let m = Machine::new("cycle");
+    };
     fs::remove_file(m.path("etc/nosync")).unwrap();
-    m.stage(
-        "1",
-        "echo stage 1 runs\nif ( : </dev/tty ) 2>/dev/null; then touch $T/out/ctty; fi\n[ -t 0 ] && touch $T/out/stdin-tty\nexit 0",
-    );
-    m.stage(
-        "2",
-        "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
-         grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
-         exec runsvdir -P $T/service 'log: ..............................................'",
-    );
-    m.stage(
-        "3",
-        "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
-    );
     let a = m.path("service/a");
     script(&a.join("run"), "#!/bin/sh\necho hello from a\nexec sleep 1000\n");
     script(&a.join("finish"), &m.sh("touch $T/out/a-finished"));
@@ -387,17 +400,12 @@ fn full_cycle_with_services() {
 
 #[test]
 fn ctrl_alt_del_runs_the_script_then_reboots() {
-    if !can_boot("booting runit in a PID namespace") {
-        return;
-    }
-    let m = Machine::new("cad");
-    m.stage("1", "exit 0");
-    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
+    let stages = ["exit 0", "touch $T/out/stage2\nexec sleep 1000", "touch $T/out/stage3"];
+    let Some(m) = Machine::staged("cad", stages) else { return };
     m.stage(
         "ctrlaltdel",
         "echo ctrlaltdel runs\ncd /etc/runit && touch stopit reboot && chmod 100 stopit reboot",
     );
-    m.stage("3", "touch $T/out/stage3");
     let mut booted = m.boot();
     m.wait_out("stage2");
     booted.signal(libc::SIGINT);
@@ -421,13 +429,12 @@ fn ctrl_alt_del_runs_the_script_then_reboots() {
 
 #[test]
 fn runit_init_6_reboots() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) = Machine::staged(
+        "init6",
+        ["exit 0", "runit-init 6 || echo runit-init failed\nexec sleep 1000", "exit 0"],
+    ) else {
         return;
-    }
-    let m = Machine::new("init6");
-    m.stage("1", "exit 0");
-    m.stage("2", "runit-init 6 || echo runit-init failed\nexec sleep 1000");
-    m.stage("3", "exit 0");
+    };
     let mut booted = m.boot();
     let status = booted.wait_end();
     m.console().wait_line("- runit: system reboot.");
@@ -440,13 +447,16 @@ fn runit_init_6_reboots() {
 /// refused with C runit's warning.
 #[test]
 fn signals_without_stopit_do_nothing() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) = Machine::staged(
+        "stray",
+        [
+            "touch $T/out/stage1\nwhile [ ! -e $T/out/go ]; do sleep 0.05; done",
+            "touch $T/out/stage2\nexec sleep 1000",
+            "exit 0",
+        ],
+    ) else {
         return;
-    }
-    let m = Machine::new("stray");
-    m.stage("1", "touch $T/out/stage1\nwhile [ ! -e $T/out/go ]; do sleep 0.05; done");
-    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
-    m.stage("3", "exit 0");
+    };
     let mut booted = m.boot();
     m.wait_out("stage1");
     booted.signal(libc::SIGCONT);
@@ -468,17 +478,9 @@ fn signals_without_stopit_do_nothing() {
 
 #[test]
 fn orphans_are_reaped() {
-    if !can_boot("booting runit in a PID namespace") {
-        return;
-    }
-    let m = Machine::new("orphans");
-    m.stage("1", "exit 0");
     // Each subshell exits at once, so its sleep is reparented to PID 1, which must reap it.
-    m.stage(
-        "2",
-        "for i in 1 2 3 4 5; do ( sleep 1 & ) ; done\ntouch $T/out/stage2\nexec sleep 1000",
-    );
-    m.stage("3", "exit 0");
+    let two = "for i in 1 2 3 4 5; do ( sleep 1 & ) ; done\ntouch $T/out/stage2\nexec sleep 1000";
+    let Some(m) = Machine::staged("orphans", ["exit 0", two, "exit 0"]) else { return };
     let mut booted = m.boot();
     m.wait_out("stage2");
     let init = booted.init_pid();
@@ -513,13 +515,11 @@ fn ctxt_switches(pid: i32) -> (u64, u64) {
 /// C runit wakes up every 14 seconds; ours sleeps until something happens.
 #[test]
 fn idle_pid_1_never_wakes_up() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) =
+        Machine::staged("idle", ["exit 0", "touch $T/out/stage2\nexec sleep 100000", "exit 0"])
+    else {
         return;
-    }
-    let m = Machine::new("idle");
-    m.stage("1", "exit 0");
-    m.stage("2", "touch $T/out/stage2\nexec sleep 100000");
-    m.stage("3", "exit 0");
+    };
     let mut booted = m.boot();
     m.wait_out("stage2");
     let init = booted.init_pid();
@@ -567,13 +567,11 @@ fn missing_stage_scripts() {
 
 #[test]
 fn stage_1_exit_100_skips_stage_2() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) =
+        Machine::staged("skip", ["exit 100", "touch $T/out/stage2", "touch $T/out/stage3"])
+    else {
         return;
-    }
-    let m = Machine::new("skip");
-    m.stage("1", "exit 100");
-    m.stage("2", "touch $T/out/stage2");
-    m.stage("3", "touch $T/out/stage3");
+    };
     let mut booted = m.boot();
     assert_eq!(booted.wait_end().signal(), Some(HALTED));
     m.console().wait_line("- runit: power off...");
@@ -590,13 +588,11 @@ fn stage_1_exit_100_skips_stage_2() {
 /// No /dev/console at all (a bare container): messages go to the inherited stderr.
 #[test]
 fn boots_without_a_console() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) =
+        Machine::staged_without_console("nocons", ["echo stage 1 runs", "exit 0", "exit 0"])
+    else {
         return;
-    }
-    let m = Machine::without_console("nocons");
-    m.stage("1", "echo stage 1 runs");
-    m.stage("2", "exit 0");
-    m.stage("3", "exit 0");
+    };
     let mut booted = m.boot();
     assert_eq!(booted.wait_end().signal(), Some(HALTED), "{}", m.stderr());
     let err = m.stderr();
@@ -613,13 +609,12 @@ fn boots_without_a_console() {
 /// `docker stop` sends SIGTERM to a container's init; a stage 2 that ignores TERM gets KILL.
 #[test]
 fn sigterm_in_a_container_shuts_down() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) = Machine::staged(
+        "term",
+        ["exit 0", "trap '' TERM\ntouch $T/out/stage2\nexec sleep 1000", "touch $T/out/stage3"],
+    ) else {
         return;
-    }
-    let m = Machine::new("term");
-    m.stage("1", "exit 0");
-    m.stage("2", "trap '' TERM\ntouch $T/out/stage2\nexec sleep 1000");
-    m.stage("3", "touch $T/out/stage3");
+    };
     let mut booted = m.boot();
     m.wait_out("stage2");
     booted.signal(libc::SIGTERM);
@@ -637,13 +632,11 @@ fn sigterm_in_a_container_shuts_down() {
 /// LXC halts a container with SIGPWR; it needs no stopit, and beats an executable reboot.
 #[test]
 fn sigpwr_powers_off() {
-    if !can_boot("booting runit in a PID namespace") {
+    let Some(m) =
+        Machine::staged("pwr", ["exit 0", "touch $T/out/stage2\nexec sleep 1000", "exit 0"])
+    else {
         return;
-    }
-    let m = Machine::new("pwr");
-    m.stage("1", "exit 0");
-    m.stage("2", "touch $T/out/stage2\nexec sleep 1000");
-    m.stage("3", "exit 0");
+    };
     script(&m.path("etc/reboot"), "");
     let mut booted = m.boot();
     m.wait_out("stage2");
@@ -667,9 +660,7 @@ fn runit_init_as_pid_1_execs_runit() {
     fs::create_dir_all(&sbin).unwrap();
     util::copy_exec(&bin("runit-init"), &sbin.join("init"));
     util::copy_exec(&bin("runit"), &sbin.join("runit"));
-    m.stage("1", "tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline");
-    m.stage("2", "exit 0");
-    m.stage("3", "exit 0");
+    m.stages(["tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline", "exit 0", "exit 0"]);
     let mut booted = m.boot_with(&sbin.join("init"));
     assert_eq!(booted.wait_end().signal(), Some(HALTED));
     let cmdline = fs::read_to_string(m.out("cmdline")).unwrap();
@@ -685,9 +676,7 @@ fn same_transcript_as_c_runit() {
     let Some(c_runit) = util::peer("runit", "sbin/runit") else { return };
     let transcript = |init: &Path, tag: &str| {
         let m = Machine::new(tag);
-        m.stage("1", "echo one");
-        m.stage("2", "echo two; exit 3");
-        m.stage("3", "echo three");
+        m.stages(["echo one", "echo two; exit 3", "echo three"]);
         let mut booted = m.boot_with(init);
         assert_eq!(booted.wait_end().signal(), Some(HALTED));
         m.console().wait_line("- runit: power off...");
@@ -704,13 +693,7 @@ fn same_transcript_as_c_runit() {
 /// PID 1 ends by exiting instead.
 #[test]
 fn container_without_cap_sys_boot_exits() {
-    if !can_boot("booting runit in a PID namespace") {
-        return;
-    }
-    let m = Machine::new("nocap");
-    m.stage("1", "exit 0");
-    m.stage("2", "exit 0");
-    m.stage("3", "exit 0");
+    let Some(m) = Machine::staged("nocap", ["exit 0", "exit 0", "exit 0"]) else { return };
     let runit = bin("runit");
     let mut booted = m.boot_exec(&format!("setpriv --bounding-set -sys_boot {}", runit.display()));
     let status = booted.wait_end();
@@ -741,9 +724,7 @@ fn runit_init_as_pid_1_without_runit_runs_it_itself() {
     let sbin = m.path("sbin");
     fs::create_dir_all(&sbin).unwrap();
     util::copy_exec(&bin("runit-init"), &sbin.join("init"));
-    m.stage("1", "exit 0");
-    m.stage("2", "exit 0");
-    m.stage("3", "exit 0");
+    m.stages(["exit 0", "exit 0", "exit 0"]);
     let mut booted = m.boot_with(&sbin.join("init"));
     assert_eq!(booted.wait_end().signal(), Some(HALTED));
     m.console().wait_line("- runit: power off...");
