@@ -136,6 +136,21 @@ impl Machine {
         Some(m)
     }
 
+    /// A machine with runit-init as `sbin/init`; also returns that `sbin`.
+    fn with_runit_init(tag: &str) -> (Machine, PathBuf) {
+        let m = Machine::new(tag);
+        let sbin = m.path("sbin");
+        fs::create_dir_all(&sbin).unwrap();
+        util::copy_exec(&bin("runit-init"), &sbin.join("init"));
+        (m, sbin)
+    }
+
+    /// Waits for the end of `booted`: it must have halted, and said so on the console.
+    fn wait_halted(&self, booted: &mut Booted) {
+        assert_eq!(booted.wait_end().signal(), Some(HALTED));
+        self.console().wait_line("- runit: power off...");
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
@@ -320,18 +335,14 @@ fn runit_init_usage() {
 /// the services, halt.
 #[test]
 fn full_cycle_with_services() {
-    let Some(m) = Machine::staged(
-        "cycle",
-        [
-            "echo stage 1 runs\nif ( : </dev/tty ) 2>/dev/null; then touch $T/out/ctty; fi\n[ -t 0 ] && touch $T/out/stdin-tty\nexit 0",
-            "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
-             grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
-             exec runsvdir -P $T/service 'log: ..............................................'",
-            "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
-        ],
-    ) else {
-        return;
-    };
+    let stages = [
+        "echo stage 1 runs\nif ( : </dev/tty ) 2>/dev/null; then touch $T/out/ctty; fi\n[ -t 0 ] && touch $T/out/stdin-tty\nexit 0",
+        "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
+         grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
+         exec runsvdir -P $T/service 'log: ..............................................'",
+        "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
+    ];
+    let Some(m) = Machine::staged("cycle", stages) else { return };
     fs::remove_file(m.path("etc/nosync")).unwrap();
     let a = m.path("service/a");
     script(&a.join("run"), "#!/bin/sh\necho hello from a\nexec sleep 1000\n");
@@ -429,12 +440,8 @@ fn ctrl_alt_del_runs_the_script_then_reboots() {
 
 #[test]
 fn runit_init_6_reboots() {
-    let Some(m) = Machine::staged(
-        "init6",
-        ["exit 0", "runit-init 6 || echo runit-init failed\nexec sleep 1000", "exit 0"],
-    ) else {
-        return;
-    };
+    let stages = ["exit 0", "runit-init 6 || echo runit-init failed\nexec sleep 1000", "exit 0"];
+    let Some(m) = Machine::staged("init6", stages) else { return };
     let mut booted = m.boot();
     let status = booted.wait_end();
     m.console().wait_line("- runit: system reboot.");
@@ -447,16 +454,12 @@ fn runit_init_6_reboots() {
 /// refused with C runit's warning.
 #[test]
 fn signals_without_stopit_do_nothing() {
-    let Some(m) = Machine::staged(
-        "stray",
-        [
-            "touch $T/out/stage1\nwhile [ ! -e $T/out/go ]; do sleep 0.05; done",
-            "touch $T/out/stage2\nexec sleep 1000",
-            "exit 0",
-        ],
-    ) else {
-        return;
-    };
+    let stages = [
+        "touch $T/out/stage1\nwhile [ ! -e $T/out/go ]; do sleep 0.05; done",
+        "touch $T/out/stage2\nexec sleep 1000",
+        "exit 0",
+    ];
+    let Some(m) = Machine::staged("stray", stages) else { return };
     let mut booted = m.boot();
     m.wait_out("stage1");
     booted.signal(libc::SIGCONT);
@@ -515,11 +518,8 @@ fn ctxt_switches(pid: i32) -> (u64, u64) {
 /// C runit wakes up every 14 seconds; ours sleeps until something happens.
 #[test]
 fn idle_pid_1_never_wakes_up() {
-    let Some(m) =
-        Machine::staged("idle", ["exit 0", "touch $T/out/stage2\nexec sleep 100000", "exit 0"])
-    else {
-        return;
-    };
+    let stages = ["exit 0", "touch $T/out/stage2\nexec sleep 100000", "exit 0"];
+    let Some(m) = Machine::staged("idle", stages) else { return };
     let mut booted = m.boot();
     m.wait_out("stage2");
     let init = booted.init_pid();
@@ -567,14 +567,10 @@ fn missing_stage_scripts() {
 
 #[test]
 fn stage_1_exit_100_skips_stage_2() {
-    let Some(m) =
-        Machine::staged("skip", ["exit 100", "touch $T/out/stage2", "touch $T/out/stage3"])
-    else {
-        return;
-    };
+    let stages = ["exit 100", "touch $T/out/stage2", "touch $T/out/stage3"];
+    let Some(m) = Machine::staged("skip", stages) else { return };
     let mut booted = m.boot();
-    assert_eq!(booted.wait_end().signal(), Some(HALTED));
-    m.console().wait_line("- runit: power off...");
+    m.wait_halted(&mut booted);
     m.console().assert_sequence(&[
         "- runit: warning: child failed: /etc/runit/1",
         "- runit: leave stage: /etc/runit/1",
@@ -588,11 +584,8 @@ fn stage_1_exit_100_skips_stage_2() {
 /// No /dev/console at all (a bare container): messages go to the inherited stderr.
 #[test]
 fn boots_without_a_console() {
-    let Some(m) =
-        Machine::staged_without_console("nocons", ["echo stage 1 runs", "exit 0", "exit 0"])
-    else {
-        return;
-    };
+    let stages = ["echo stage 1 runs", "exit 0", "exit 0"];
+    let Some(m) = Machine::staged_without_console("nocons", stages) else { return };
     let mut booted = m.boot();
     assert_eq!(booted.wait_end().signal(), Some(HALTED), "{}", m.stderr());
     let err = m.stderr();
@@ -609,17 +602,13 @@ fn boots_without_a_console() {
 /// `docker stop` sends SIGTERM to a container's init; a stage 2 that ignores TERM gets KILL.
 #[test]
 fn sigterm_in_a_container_shuts_down() {
-    let Some(m) = Machine::staged(
-        "term",
-        ["exit 0", "trap '' TERM\ntouch $T/out/stage2\nexec sleep 1000", "touch $T/out/stage3"],
-    ) else {
-        return;
-    };
+    let stages =
+        ["exit 0", "trap '' TERM\ntouch $T/out/stage2\nexec sleep 1000", "touch $T/out/stage3"];
+    let Some(m) = Machine::staged("term", stages) else { return };
     let mut booted = m.boot();
     m.wait_out("stage2");
     booted.signal(libc::SIGTERM);
-    assert_eq!(booted.wait_end().signal(), Some(HALTED));
-    m.console().wait_line("- runit: power off...");
+    m.wait_halted(&mut booted);
     m.console().assert_sequence(&[
         "- runit: shutdown request (SIGTERM)...",
         "- runit: warning: stage 2 not terminated, sending sigkill...",
@@ -632,17 +621,13 @@ fn sigterm_in_a_container_shuts_down() {
 /// LXC halts a container with SIGPWR; it needs no stopit, and beats an executable reboot.
 #[test]
 fn sigpwr_powers_off() {
-    let Some(m) =
-        Machine::staged("pwr", ["exit 0", "touch $T/out/stage2\nexec sleep 1000", "exit 0"])
-    else {
-        return;
-    };
+    let stages = ["exit 0", "touch $T/out/stage2\nexec sleep 1000", "exit 0"];
+    let Some(m) = Machine::staged("pwr", stages) else { return };
     script(&m.path("etc/reboot"), "");
     let mut booted = m.boot();
     m.wait_out("stage2");
     booted.signal(libc::SIGPWR);
-    assert_eq!(booted.wait_end().signal(), Some(HALTED));
-    m.console().wait_line("- runit: power off...");
+    m.wait_halted(&mut booted);
     m.console().assert_sequence(&[
         "- runit: shutdown request (SIGPWR)...",
         "- runit: leave stage: /etc/runit/3",
@@ -655,10 +640,7 @@ fn runit_init_as_pid_1_execs_runit() {
     if !can_boot("booting runit in a PID namespace") {
         return;
     }
-    let m = Machine::new("asinit");
-    let sbin = m.path("sbin");
-    fs::create_dir_all(&sbin).unwrap();
-    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
+    let (m, sbin) = Machine::with_runit_init("asinit");
     util::copy_exec(&bin("runit"), &sbin.join("runit"));
     m.stages(["tr '\\0' ' ' </proc/1/cmdline >$T/out/cmdline", "exit 0", "exit 0"]);
     let mut booted = m.boot_with(&sbin.join("init"));
@@ -678,8 +660,7 @@ fn same_transcript_as_c_runit() {
         let m = Machine::new(tag);
         m.stages(["echo one", "echo two; exit 3", "echo three"]);
         let mut booted = m.boot_with(init);
-        assert_eq!(booted.wait_end().signal(), Some(HALTED));
-        m.console().wait_line("- runit: power off...");
+        m.wait_halted(&mut booted);
         let text = m.console().text();
         // The first line names the version.
         text.lines().filter(|l| !l.ends_with(": booting.")).collect::<Vec<_>>().join("\n")
@@ -720,14 +701,10 @@ fn runit_init_as_pid_1_without_runit_runs_it_itself() {
         eprintln!("skipped: /sbin/runit exists on this host");
         return;
     }
-    let m = Machine::new("alone");
-    let sbin = m.path("sbin");
-    fs::create_dir_all(&sbin).unwrap();
-    util::copy_exec(&bin("runit-init"), &sbin.join("init"));
+    let (m, sbin) = Machine::with_runit_init("alone");
     m.stages(["exit 0", "exit 0", "exit 0"]);
     let mut booted = m.boot_with(&sbin.join("init"));
-    assert_eq!(booted.wait_end().signal(), Some(HALTED));
-    m.console().wait_line("- runit: power off...");
+    m.wait_halted(&mut booted);
     m.console().assert_sequence(&[
         "- runit: enter stage: /etc/runit/1",
         "- runit: leave stage: /etc/runit/3",
