@@ -94,6 +94,38 @@ Options:
 Exit codes: 0 on TERM, 100 on bad usage, 111 on failure or HUP.
 ";
 
+/// runit's `--help`, as clap renders `command("runit")`: process 1 should hold the least code
+/// of all programs, so it links none of clap (its pages would stay mapped for the machine's
+/// whole life; ci/bench-boot reports PID 1's PSS).
+pub const RUNIT_HELP: &str = "\
+usage: runit (as process 1; see runit(8))
+
+Process 1: run /etc/runit/1, then 2 until shutdown, then 3. Run other than as process 1, it only \
+answers --help and --version.
+
+Options:
+      --help     Print this help and exit (first argument only)
+      --version  Print the version and exit (first argument only)
+";
+
+/// runit-init's `--help`, as clap renders `command("runit-init")`: prerendered for the same
+/// reason, since the kernel may start runit-init as process 1.
+pub const RUNIT_INIT_HELP: &str = "\
+usage: runit-init 0|6
+
+Ask runit (process 1) to halt (0) or reboot (6).
+
+Arguments:
+  <0|6>  0: halt, 6: reboot
+
+Options:
+      --help     Print this help and exit (first argument only)
+      --version  Print the version and exit (first argument only)
+
+Run by the kernel as process 1, it becomes runit. Exit codes: 111 on failure, 0 otherwise (bad \
+usage included).
+";
+
 /// Whether the first argument asks for help (`Some(true)`) or the version (`Some(false)`).
 fn asks(first: Option<&OsStr>) -> Option<bool> {
     match first?.as_bytes() {
@@ -329,6 +361,12 @@ mod tests {
     #[test]
     fn runsvdir_help_is_what_clap_renders() {
         assert_eq!(command("runsvdir").unwrap().render_help().to_string(), RUNSVDIR_HELP);
+    }
+
+    #[test]
+    fn runit_helps_are_what_clap_renders() {
+        assert_eq!(command("runit").unwrap().render_help().to_string(), RUNIT_HELP);
+        assert_eq!(command("runit-init").unwrap().render_help().to_string(), RUNIT_INIT_HELP);
     }
 
     #[test]

@@ -17,8 +17,10 @@ pub fn main() -> i32 {
         return crate::init::run();
     }
     let arg = std::env::args_os().nth(1);
-    crate::cli::answer("runit", arg.as_deref()).unwrap_or_else(|| {
-        let _ = writeln!(std::io::stderr(), "- runit: fatal: must be run as process no 1.");
-        111
-    })
+    crate::cli::answer_prerendered("runit", crate::cli::RUNIT_HELP, arg.as_deref()).unwrap_or_else(
+        || {
+            let _ = writeln!(std::io::stderr(), "- runit: fatal: must be run as process no 1.");
+            111
+        },
+    )
 }

@@ -24,7 +24,11 @@ pub fn main() -> i32 {
     if std::process::id() == 1 {
         return become_runit(args.first().map(Path::new));
     }
-    if let Some(code) = crate::cli::answer("runit-init", args.get(1).map(|a| a.as_os_str())) {
+    if let Some(code) = crate::cli::answer_prerendered(
+        "runit-init",
+        crate::cli::RUNIT_INIT_HELP,
+        args.get(1).map(|a| a.as_os_str()),
+    ) {
         return code;
     }
     let prog = args.first().map(|a| a.to_string_lossy().into_owned());
