@@ -197,6 +197,13 @@ fn diff_size_rotation_and_n() {
 }
 
 #[test]
+fn diff_numbers_followed_by_text() {
+    // C svlogd takes the number and ignores what follows it (we also warn).
+    let configs = &["s300 # note\nn3x\n", "s1k\nn2 \r\n", "s100\nn1k\n", "s200q\nN1x\nn4\n"];
+    Case { configs, args: &[], input: lines(400, 60) }.check("num-text");
+}
+
+#[test]
 fn diff_tiny_sizes_split_lines() {
     // Sizes below -l: C cuts lines at the size limit and never rotates after a newline.
     Case { configs: &["s7\nn50\n"], args: &[], input: lines(40, 20) }.check("s7");

@@ -1,6 +1,7 @@
 //! A log directory's `config` file (all OSes): `s n N t ! u U p + - e E` lines, as svlogd(8)
 //! describes them. Unlike C svlogd, a line that cannot be used is reported (naming the line)
-//! instead of being half-applied; every other line still applies.
+//! instead of being half-applied; every other line still applies. A number followed by other
+//! text is used as C svlogd uses it (`s2000 # note` is 2000), with a warning.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -53,7 +54,7 @@ impl Config {
         let mut c = Config::default();
         let mut warnings = Vec::new();
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-            if let Err(why) = c.line(line) {
+            if let Err(why) | Ok(Some(why)) = c.line(line) {
                 let shown = String::from_utf8_lossy(line);
                 warnings.push(format!("line {}: {why}: {shown}", i + 1));
             }
@@ -61,16 +62,23 @@ impl Config {
         (c, warnings)
     }
 
-    /// Applies one line; an error leaves the configuration as it was.
-    fn line(&mut self, line: &[u8]) -> Result<(), &'static str> {
-        let Some((&cmd, arg)) = line.split_first() else { return Ok(()) };
+    /// Applies one line; an error leaves the configuration as it was, `Ok(Some(why))` applied
+    /// the line but ignored part of it.
+    fn line(&mut self, line: &[u8]) -> Result<Option<&'static str>, &'static str> {
+        let Some((&cmd, arg)) = line.split_first() else { return Ok(None) };
+        let mut note = None;
+        let mut num = |units: &[(u8, u64)]| {
+            let (n, why) = scaled(arg, units)?;
+            note = why;
+            Ok::<u64, &'static str>(n)
+        };
         match cmd {
             b'#' => {}
             b'+' | b'-' | b'e' | b'E' => self.patterns.push((cmd, arg.to_vec())),
-            b's' => self.sizemax = scaled(arg, &[(b'k', 1024), (b'm', 1024 * 1024)])?,
-            b'n' => self.nmax = scaled(arg, &[])?,
-            b'N' => self.nmin = scaled(arg, &[])?,
-            b't' => self.tmax = scaled(arg, &[(b'm', 60), (b'h', 3600)])?,
+            b's' => self.sizemax = num(&[(b'k', 1024), (b'm', 1024 * 1024)])?,
+            b'n' => self.nmax = num(&[])?,
+            b'N' => self.nmin = num(&[])?,
+            b't' => self.tmax = num(&[(b'm', 60), (b'h', 3600)])?,
             b'!' if !arg.is_empty() => self.processor = Some(arg.to_vec()),
             b'p' if !arg.is_empty() => self.prefix = arg.to_vec(),
             // As C: a bare `!` or `p` leaves the earlier value.
@@ -81,18 +89,14 @@ impl Config {
             }
             _ => return Err("unknown configuration line"),
         }
-        Ok(())
+        Ok(note)
     }
 }
 
-/// A decimal number with an optional unit letter; anything else after it is refused.
-fn scaled(arg: &[u8], units: &[(u8, u64)]) -> Result<u64, &'static str> {
-    // Trailing blanks (or a DOS line end) are harmless; C ignores anything after the number.
-    let mut arg = arg;
-    while let Some((b' ' | b'\t' | b'\r', rest)) = arg.split_last() {
-        arg = rest;
-    }
-    let (digits, unit) = arg.split_at(arg.iter().take_while(|b| b.is_ascii_digit()).count());
+/// A decimal number with an optional unit letter right after it. As in C svlogd, whatever
+/// follows is ignored (`n3x` is 3, `s2000 # note` is 2000); that comes back as a warning.
+fn scaled(arg: &[u8], units: &[(u8, u64)]) -> Result<(u64, Option<&'static str>), &'static str> {
+    let (digits, rest) = arg.split_at(arg.iter().take_while(|b| b.is_ascii_digit()).count());
     if digits.is_empty() {
         return Err("not a number");
     }
@@ -103,14 +107,16 @@ fn scaled(arg: &[u8], units: &[(u8, u64)]) -> Result<u64, &'static str> {
             .and_then(|n| n.checked_add(u64::from(d - b'0')))
             .ok_or("number too large")?;
     }
-    match unit {
-        [] => Ok(n),
-        [u] => {
-            let (_, f) = units.iter().find(|(c, _)| c == u).ok_or("unknown unit")?;
-            n.checked_mul(*f).ok_or("number too large")
+    let mut rest = rest;
+    if let Some((u, after)) = rest.split_first() {
+        if let Some((_, f)) = units.iter().find(|(c, _)| c == u) {
+            n = n.checked_mul(*f).ok_or("number too large")?;
+            rest = after;
         }
-        _ => Err("trailing garbage after number"),
     }
+    // Trailing blanks (or a DOS line end) are harmless; anything else is worth a word.
+    let ignored = rest.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+    Ok((n, ignored.then_some("text after the number ignored")))
 }
 
 /// `a.b.c.d[:port]`, `[v6addr][:port]` or a bare IPv6 address.
@@ -160,6 +166,14 @@ mod tests {
     }
 
     #[test]
+    fn number_then_text_is_the_number() {
+        let (c, w) = Config::parse(b"s2000 # note\nn3x\nt2mins\nN1 \r\n");
+        assert_eq!((c.sizemax, c.nmax, c.tmax, c.nmin), (2000, 3, 120, 1));
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].starts_with("line 1: text after the number ignored"), "{w:?}");
+    }
+
+    #[test]
     fn units_and_v6() {
         let (c, w) = Config::parse(b"s1m\nt1h\nU[::1]:99\n");
         assert!(w.is_empty());
@@ -179,7 +193,10 @@ mod tests {
         assert!(w[1].starts_with("line 3: number too large"));
         assert!(w[2].contains("UDP address"));
         assert!(w[3].contains("port"));
-        assert_eq!((c.sizemax, c.nmax, c.nmin, c.udp), (100, 10, 3, None));
+        assert!(w[4].starts_with("line 6: not a number: sx"));
+        // As C svlogd: the number before the junk is used.
+        assert!(w[5].starts_with("line 7: text after the number ignored: s5q"));
+        assert_eq!((c.sizemax, c.nmax, c.nmin, c.udp), (5, 10, 3, None));
         assert!(!c.udponly);
     }
 }
