@@ -295,6 +295,24 @@ fn no_usable_directory_exits_111() {
 }
 
 #[test]
+fn diff_warning_texts() {
+    // Error texts are C runit's words ("file does not exist"), not the system's.
+    let Some(c) = c_svlogd() else { return };
+    let t = TempDir::new("svlogd-warntext");
+    let mut errs = Vec::new();
+    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
+        let cwd = t.join(who);
+        std::fs::create_dir_all(cwd.join("d/config")).unwrap();
+        std::fs::create_dir(cwd.join("e")).unwrap();
+        let (code, err) = run_file(&prog, &["missing", "d", "e", "e"], &cwd, b"x\n");
+        assert_eq!(code, 0, "{who}: {err}");
+        errs.push(err);
+    }
+    assert!(errs[0].contains("file does not exist"), "C's words: {}", errs[0]);
+    assert_eq!(errs[1], errs[0]);
+}
+
+#[test]
 fn bad_config_lines_are_named_and_the_rest_applies() {
     let t = TempDir::new("svlogd-badcfg");
     std::fs::create_dir(t.join("d")).unwrap();

@@ -1,5 +1,6 @@
 //! `svlogd`: runit's service logger (all OSes). See svlogd(8) and `crate::svlogd`.
 
+use crate::errstr::describe;
 use crate::platform::Native;
 use crate::svlogd::options::{Options, USAGE};
 use crate::svlogd::run::{Fatal, Svlogd};
@@ -27,7 +28,7 @@ pub fn main() -> i32 {
             111
         }
         Err(Fatal::Io(what, e)) => {
-            eprintln!("svlogd: fatal: {what}: {e}");
+            eprintln!("svlogd: fatal: {what}: {}", describe(&e));
             111
         }
     }

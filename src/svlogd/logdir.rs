@@ -17,6 +17,7 @@ use super::dirfd::{fchmod, show, Dir};
 use super::outq::{Next, OutQ};
 use super::processor::{self, Proc};
 use super::udp::Udp;
+use crate::errstr::describe;
 use crate::platform::Signal;
 use crate::tai::Tai64n;
 
@@ -115,23 +116,27 @@ impl LogDir {
     pub fn open(&mut self, now: Instant) -> Result<(), String> {
         let name = self.name();
         let dir = Dir::open(&self.path)
-            .map_err(|e| format!("unable to open log directory: {name}: {e}"))?;
+            .map_err(|e| format!("unable to open log directory: {name}: {}", describe(&e)))?;
         let lock = dir
             .open_file("lock", libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, 0o600)
             .and_then(|l| crate::sys::try_lock_exclusive(&l).map(|()| l))
-            .map_err(|e| format!("unable to lock directory: {name}: {e}"))?;
+            .map_err(|e| format!("unable to lock directory: {name}: {}", describe(&e)))?;
         self.cfg = read_config(&dir, &name);
         let size = self
             .recover_current(&dir)
-            .map_err(|e| format!("unable to stat current: {name}: {e}"))?;
+            .map_err(|e| format!("unable to stat current: {name}: {}", describe(&e)))?;
         let cur = dir
             .open_append("current", 0o644)
-            .map_err(|e| format!("unable to open current: {name}: {e}"))?;
+            .map_err(|e| format!("unable to open current: {name}: {}", describe(&e)))?;
         self.info(&format!("{}: {name}/current", if size > 0 { "append" } else { "new" }));
         self.files = Some(Files { dir, _lock: lock, cur });
         self.q.reconfigure(self.cfg.sizemax, size);
         self.udp = self.cfg.udp.and_then(|a| {
-            Udp::new(a).map_err(|e| warn(&format!("unable to create udp socket: {name}: {e}"))).ok()
+            Udp::new(a)
+                .map_err(|e| {
+                    warn(&format!("unable to create udp socket: {name}: {}", describe(&e)))
+                })
+                .ok()
         });
         self.trotate = deadline(now, self.cfg.tmax);
         self.retry_at = None;
@@ -173,10 +178,10 @@ impl LogDir {
         let Some(f) = self.files.take() else { return };
         self.info(&format!("close: {}", self.name()));
         if let Err(e) = f.cur.sync_all() {
-            warn(&format!("unable to fsync current logfile: {}: {e}", self.name()));
+            warn(&format!("unable to fsync current logfile: {}: {}", self.name(), describe(&e)));
         }
         if let Err(e) = fchmod(&f.cur, 0o744) {
-            warn(&format!("unable to set mode of current: {}: {e}", self.name()));
+            warn(&format!("unable to set mode of current: {}: {}", self.name(), describe(&e)));
         }
     }
 
@@ -197,7 +202,7 @@ impl LogDir {
             };
             if let Ok(file) = f.dir.open_file(&name, libc::O_RDONLY, 0) {
                 if let Err(e) = file.sync_all() {
-                    warn(&format!("unable to fsync {}/{name}: {e}", show(&self.path)));
+                    warn(&format!("unable to fsync {}/{name}: {}", show(&self.path), describe(&e)));
                 }
             }
         }
@@ -247,7 +252,7 @@ impl LogDir {
     }
 
     fn fail(&mut self, e: &io::Error, now: Instant) -> Drain {
-        let msg = format!("unable to write to {}: {e}", self.name());
+        let msg = format!("unable to write to {}: {}", self.name(), describe(&e));
         if self.failing.as_deref() != Some(msg.as_str()) {
             warn(&format!("{msg}; keeping the data and retrying"));
             self.failing = Some(msg);
@@ -311,7 +316,13 @@ impl LogDir {
         let busy = self.proc.busy_base().map(str::as_bytes);
         let names = match dir.names() {
             Ok(n) => n,
-            Err(e) => return warn(&format!("unable to read directory: {}: {e}", self.name())),
+            Err(e) => {
+                return warn(&format!(
+                    "unable to read directory: {}: {}",
+                    self.name(),
+                    describe(&e)
+                ))
+            }
         };
         let mut count = 0u64;
         let mut oldest: Option<&[u8]> = None;
@@ -333,7 +344,11 @@ impl LogDir {
                 let o = String::from_utf8_lossy(o);
                 self.info(&format!("delete: {}/{o}", self.name()));
                 if let Err(e) = dir.unlink(&o) {
-                    warn(&format!("unable to unlink oldest logfile: {}/{o}: {e}", self.name()));
+                    warn(&format!(
+                        "unable to unlink oldest logfile: {}/{o}: {}",
+                        self.name(),
+                        describe(&e)
+                    ));
                 }
             }
         }
@@ -367,7 +382,7 @@ impl LogDir {
         match processor::spawn(dir, &base, &cmd, self.signals) {
             Ok(pid) => self.proc = Proc::Running { pid, base },
             Err(e) => {
-                warn(&format!("unable to run processor: {}: {e}", self.name()));
+                warn(&format!("unable to run processor: {}: {}", self.name(), describe(&e)));
                 self.proc = Proc::Retry { base, at: Instant::now() + self.proc_backoff };
                 self.proc_backoff = (self.proc_backoff * 2).min(MAX_BACKOFF);
             }
@@ -378,7 +393,7 @@ impl LogDir {
     fn unprocessed(&mut self, dir: &Dir, base: &str) {
         let s = format!("{base}.s");
         if let Err(e) = dir.rename(&format!("{base}.u"), &s) {
-            warn(&format!("unable to rename {}/{base}.u: {e}", self.name()));
+            warn(&format!("unable to rename {}/{base}.u: {}", self.name(), describe(&e)));
         }
         let _ = dir.chmod(&s, 0o744);
         self.proc = Proc::Idle;
@@ -401,7 +416,7 @@ impl LogDir {
             }
             other => {
                 if let Some(Err(e)) = other {
-                    warn(&format!("unable to rename processed: {}: {e}", self.name()));
+                    warn(&format!("unable to rename processed: {}: {}", self.name(), describe(&e)));
                 }
                 warn(&format!("processor failed, restart: {}", self.name()));
                 processor::discard(&f.dir, &base);
@@ -495,14 +510,14 @@ fn read_config(dir: &Dir, name: &str) -> Config {
             match f.take(MAX_CONFIG).read_to_end(&mut t) {
                 Ok(_) => t,
                 Err(e) => {
-                    warn(&format!("unable to read config: {name}: {e}"));
+                    warn(&format!("unable to read config: {name}: {}", describe(&e)));
                     Vec::new()
                 }
             }
         }
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Vec::new(),
         Err(e) => {
-            warn(&format!("unable to read config: {name}: {e}"));
+            warn(&format!("unable to read config: {name}: {}", describe(&e)));
             Vec::new()
         }
     };

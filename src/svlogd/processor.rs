@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use super::dirfd::{high_fd, Dir};
+use crate::errstr::describe;
 use crate::platform::{self, Signal};
 
 /// Where a directory's processor stands. `base` is the rotated file's name without its suffix.
@@ -90,13 +91,13 @@ pub fn commit(dir: &Dir, base: &str) -> io::Result<Vec<String>> {
     dir.rename(&format!("{base}.t"), &s)?;
     let mut warnings = Vec::new();
     if let Err(e) = dir.chmod(&s, 0o744) {
-        warnings.push(format!("unable to set mode of processed {s}: {e}"));
+        warnings.push(format!("unable to set mode of processed {s}: {}", describe(&e)));
     }
     if let Err(e) = dir.unlink(&format!("{base}.u")) {
-        warnings.push(format!("unable to unlink {base}.u: {e}"));
+        warnings.push(format!("unable to unlink {base}.u: {}", describe(&e)));
     }
     if let Err(e) = dir.rename("newstate", "state") {
-        warnings.push(format!("unable to rename newstate to state: {e}"));
+        warnings.push(format!("unable to rename newstate to state: {}", describe(&e)));
     }
     Ok(warnings)
 }

@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime};
 use super::feed::Feeder;
 use super::logdir::{Drain, LogDir};
 use super::options::Options;
+use crate::errstr::describe;
 use crate::platform::{Event, Interest, Platform, Signal};
 
 /// The signals svlogd acts on.
@@ -206,7 +207,7 @@ impl<P: Platform> Svlogd<P> {
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) => {}
             Err(e) => {
-                eprintln!("svlogd: warning: unable to read standard input: {e}");
+                eprintln!("svlogd: warning: unable to read standard input: {}", describe(&e));
                 self.end_input();
             }
         }
