@@ -866,7 +866,7 @@ fn svlogd_on_a_full_disk_under_runsv_loses_nothing() {
     wait_for("the first lines", LIMIT, || fed_lines(&s).len() == 10);
     fill(&mnt.0.join("filler"));
     feed(&mut w, 10, 3000);
-    wait_text(&err, "No space left on device");
+    wait_text(&err, "out of disk space");
     fs::remove_file(mnt.0.join("filler")).unwrap();
     wait_for("the last line", LIMIT, || fed_lines(&s).last() == Some(&2999));
     stop_runsv(&s, &mut runsv);

@@ -252,7 +252,7 @@ impl LogDir {
     }
 
     fn fail(&mut self, e: &io::Error, now: Instant) -> Drain {
-        let msg = format!("unable to write to {}: {}", self.name(), describe(&e));
+        let msg = format!("unable to write to {}: {}", self.name(), describe(e));
         if self.failing.as_deref() != Some(msg.as_str()) {
             warn(&format!("{msg}; keeping the data and retrying"));
             self.failing = Some(msg);
