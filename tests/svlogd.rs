@@ -295,6 +295,15 @@ fn no_usable_directory_exits_111() {
 }
 
 #[test]
+fn diff_udp_only_then_u() {
+    // A `U` line makes the directory UDP-only even when a `u` line follows it.
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rx.local_addr().unwrap().port();
+    let configs = &[&*format!("U127.0.0.1:{port}\nu127.0.0.1:{port}\n"), "s100\n"];
+    Case { configs, args: &[], input: lines(20, 30) }.check("U-then-u");
+}
+
+#[test]
 fn diff_warning_texts() {
     // Error texts are C runit's words ("file does not exist"), not the system's.
     let Some(c) = c_svlogd() else { return };

@@ -85,7 +85,8 @@ impl Config {
             b'!' | b'p' => {}
             b'u' | b'U' => {
                 self.udp = Some(udp_address(arg)?);
-                self.udponly = cmd == b'U';
+                // As C svlogd: once a `U` line was seen, a later `u` only changes the address.
+                self.udponly |= cmd == b'U';
             }
             _ => return Err("unknown configuration line"),
         }
@@ -163,6 +164,14 @@ mod tests {
         assert_eq!(c.prefix, b"PFX: ");
         assert_eq!(c.patterns.len(), 3);
         assert_eq!(c.patterns[1], (b'+', b"a*".to_vec()));
+    }
+
+    #[test]
+    fn udp_only_stays_after_a_later_u() {
+        let (c, w) = Config::parse(b"U127.0.0.1:9\nu127.0.0.2:10\n");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.udp, Some("127.0.0.2:10".parse().unwrap()));
+        assert!(c.udponly);
     }
 
     #[test]
