@@ -304,6 +304,30 @@ fn diff_udp_only_then_u() {
 }
 
 #[test]
+fn diff_unprocessed_files_are_kept() {
+    // Old `.u` files (a processor never finished them) are neither counted for `n` nor removed.
+    let Some(c) = c_svlogd() else { return };
+    let t = TempDir::new("svlogd-keep-u");
+    let mut snaps = Vec::new();
+    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
+        let d = t.join(who);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("config"), "s50\nn2\n").unwrap();
+        std::fs::write(d.join("@400000000000000000000001.u"), "first\n").unwrap();
+        std::fs::write(d.join("@400000000000000000000002.s"), "second\n").unwrap();
+        std::fs::write(d.join("@400000000000000000000003.u"), "third\n").unwrap();
+        std::fs::write(d.join("@400000000000000000000004.t"), "leftover\n").unwrap();
+        let (code, err) = run_file(&prog, &[who], t.path(), &lines(12, 20));
+        assert_eq!(code, 0, "{who}: {err}");
+        snaps.push(snapshot(&d));
+    }
+    let names = |v: &Vec<(String, u32, Vec<u8>)>| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&snaps[1]), names(&snaps[0]));
+    assert_eq!(snaps[1], snaps[0]);
+    assert_eq!(snaps[0].iter().filter(|f| f.0 == "@.u").count(), 2, "C keeps both .u files");
+}
+
+#[test]
 fn diff_warning_texts() {
     // Error texts are C runit's words ("file does not exist"), not the system's.
     let Some(c) = c_svlogd() else { return };

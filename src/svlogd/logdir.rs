@@ -310,8 +310,9 @@ impl LogDir {
         Ok(true)
     }
 
-    /// Removes processor leftovers (`.t`) and, beyond `n` old files, the oldest one. The file
-    /// a processor works on is never removed (runit 2.3.0).
+    /// Removes processor leftovers (`.t`) and, beyond `n` old files, the oldest one. A `.u`
+    /// file, not processed yet, is neither counted nor removed (runit 2.3.0 never prunes the
+    /// one being processed; Debian's C svlogd leaves every `.u` alone, and so do we).
     fn rmoldest(&self, dir: &Dir) {
         let busy = self.proc.busy_base().map(str::as_bytes);
         let names = match dir.names() {
@@ -332,6 +333,9 @@ impl LogDir {
                 if !mine {
                     let _ = dir.unlink(&String::from_utf8_lossy(n));
                 }
+                continue;
+            }
+            if letter == b'u' {
                 continue;
             }
             count += 1;
