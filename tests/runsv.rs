@@ -700,3 +700,62 @@ fn c_sv_drives_our_runsv_like_c_runsv() {
     assert!(ours.iter().any(|l| l.contains("ok: down: ./s: Ns, normally up")), "{ours:#?}");
     assert!(ours.iter().any(|l| l.contains("./s: up (pid N) N seconds, want down")), "{ours:#?}");
 }
+
+/// Drives a service with a `./finish` that waits for its `gate` FIFO: what `p`, `c`, `d`, `t`
+/// and `x` do while it finishes, and the stat, pid and status files after each step.
+fn finish_scenario(runsv: &Path) -> Vec<String> {
+    let t = TempDir::new("runsv-finstates");
+    let d = service(&t, "s", "#!/bin/sh\nexec sleep 1000\n");
+    script(&d.join("finish"), "#!/bin/sh\necho \"$*\" >> finished\nread x < gate\n");
+    runit::sys::mkfifo(&d.join("gate"), 0o600).unwrap();
+    let mut r = Runsv::start(runsv, &d);
+    let show = |step: &str| {
+        let st = status(&d);
+        let pid = if pidfile(&d, "") == 0 { "none" } else { "some" };
+        format!("{step}: {} pid {pid} flags {:?}", stat(&d, ""), &st[16..])
+    };
+    // Blocks until ./finish opens the FIFO, then lets it end.
+    let open_gate = || fs::write(d.join("gate"), "\n").unwrap();
+    let mut out = Vec::new();
+    wait_stat(&d, "", "run");
+    out.push(show("start"));
+    let steps: &[(&[u8], &str)] = &[
+        (b"p", "run, paused"),
+        (b"d", "finish, want down"),
+        (b"p", "finish, paused, want down"),
+        (b"c", "finish, want down"),
+        (b"p", "finish, paused, want down"),
+    ];
+    for (cmd, want) in steps {
+        ctl(&d, "", cmd);
+        wait_stat(&d, "", want);
+        out.push(show(&String::from_utf8_lossy(cmd)));
+    }
+    open_gate();
+    wait_stat(&d, "", "down, paused");
+    out.push(show("finished"));
+    for (cmd, want) in [(b"u", "run"), (b"t", "finish")] {
+        ctl(&d, "", cmd);
+        wait_stat(&d, "", want);
+        out.push(show(&String::from_utf8_lossy(cmd)));
+    }
+    open_gate();
+    wait_stat(&d, "", "run");
+    out.push(show("restarted"));
+    ctl(&d, "", b"x");
+    wait_stat(&d, "", "finish, want exit");
+    out.push(show("x"));
+    open_gate();
+    out.push(format!("runsv exit: {}", r.wait_exit()));
+    out.push(show("exited"));
+    out.extend(lines(&d.join("finished")));
+    out
+}
+
+#[test]
+fn finish_states_match_c_runsv() {
+    let Some(c_runsv) = peer("runit", "usr/bin/runsv") else { return };
+    let ours = finish_scenario(&bin("runsv"));
+    assert_eq!(ours, finish_scenario(&c_runsv));
+    assert_eq!(ours.last().map(String::as_str), Some("-1 15"), "{ours:#?}");
+}
