@@ -3,12 +3,13 @@
 //! (pidfd_open(2), Linux 5.3), for processes that are not our children.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::OnceLock;
 
 /// `boot-id:start-ticks`, or None when `pid` is gone or a zombie.
 pub fn ident(pid: u32) -> io::Result<Option<String>> {
-    let stat = match fs::read(format!("/proc/{pid}/stat")) {
+    let stat = match read_small(&format!("/proc/{pid}/stat")) {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             // Without /proc mounted nothing can be told about any process.
@@ -18,8 +19,34 @@ pub fn ident(pid: u32) -> io::Result<Option<String>> {
         Err(e) => return Err(e),
     };
     let Some(start) = start_ticks(&stat) else { return Ok(None) };
-    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id")?;
-    Ok(Some(format!("{}:{start}", boot.trim())))
+    Ok(Some(format!("{}:{start}", boot_id()?)))
+}
+
+/// The boot's random id, read once: runsv asks at every start of its service, and the id
+/// cannot change while this process lives.
+fn boot_id() -> io::Result<&'static str> {
+    static BOOT: OnceLock<String> = OnceLock::new();
+    if let Some(b) = BOOT.get() {
+        return Ok(b);
+    }
+    let read = fs::read_to_string("/proc/sys/kernel/random/boot_id")?;
+    Ok(BOOT.get_or_init(|| read.trim().to_string()))
+}
+
+/// Reads a /proc file of a few hundred bytes with one or two read(2) calls on a stack buffer
+/// (`fs::read` sizes its buffer from st_size, which is 0 there, and grows it step by step).
+fn read_small(path: &str) -> io::Result<Vec<u8>> {
+    let mut file = fs::File::open(path)?;
+    let mut buf = [0u8; 1024];
+    let mut out = Vec::new();
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Field 22 of `/proc/<pid>/stat` (starttime), None for a zombie or dead process. The command
