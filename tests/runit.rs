@@ -147,8 +147,17 @@ impl Machine {
 
     /// Waits for the end of `booted`: it must have halted, and said so on the console.
     fn wait_halted(&self, booted: &mut Booted) {
-        assert_eq!(booted.wait_end().signal(), Some(HALTED));
-        self.console().wait_line("- runit: power off...");
+        self.wait_ended(booted, HALTED, "- runit: power off...");
+    }
+
+    /// Waits for the namespace's init to end by `signal` (halt or reboot), with `last` on the
+    /// console; returns the console for further checks.
+    fn wait_ended(&self, booted: &mut Booted, signal: i32, last: &str) -> &Console {
+        let status = booted.wait_end();
+        let console = self.console();
+        console.wait_line(last);
+        assert_eq!(status.signal(), Some(signal), "{status:?}\n{}", console.text());
+        console
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -358,10 +367,7 @@ fn full_cycle_with_services() {
         ),
     );
     let mut booted = m.boot();
-    let status = booted.wait_end();
-    let console = m.console();
-    console.wait_line("- runit: power off...");
-    assert_eq!(status.signal(), Some(HALTED), "{status:?}\n{}", console.text());
+    let console = m.wait_ended(&mut booted, HALTED, "- runit: power off...");
     console.assert_sequence(&[
         "- runit: enter stage: /etc/runit/1",
         "stage 1 runs",
@@ -420,10 +426,7 @@ fn ctrl_alt_del_runs_the_script_then_reboots() {
     let mut booted = m.boot();
     m.wait_out("stage2");
     booted.signal(libc::SIGINT);
-    let status = booted.wait_end();
-    let console = m.console();
-    console.wait_line("- runit: system reboot.");
-    assert_eq!(status.signal(), Some(REBOOTED), "{status:?}\n{}", console.text());
+    let console = m.wait_ended(&mut booted, REBOOTED, "- runit: system reboot.");
     console.assert_sequence(&[
         "- runit: ctrl-alt-del request...",
         "- runit: enter stage: /etc/runit/ctrlaltdel",
@@ -443,9 +446,7 @@ fn runit_init_6_reboots() {
     let stages = ["exit 0", "runit-init 6 || echo runit-init failed\nexec sleep 1000", "exit 0"];
     let Some(m) = Machine::staged("init6", stages) else { return };
     let mut booted = m.boot();
-    let status = booted.wait_end();
-    m.console().wait_line("- runit: system reboot.");
-    assert_eq!(status.signal(), Some(REBOOTED), "{status:?}\n{}", m.console().text());
+    m.wait_ended(&mut booted, REBOOTED, "- runit: system reboot.");
     assert_eq!(m.mode("etc/reboot"), 0o100);
     assert_eq!(m.mode("etc/stopit"), 0);
 }
@@ -471,9 +472,7 @@ fn signals_without_stopit_do_nothing() {
     // Now arm stopit: the next CONT shuts down, proving the earlier ones were seen and ignored.
     script(&m.path("etc/stopit"), "");
     booted.signal(libc::SIGCONT);
-    let status = booted.wait_end();
-    m.console().wait_line("- runit: power off...");
-    assert_eq!(status.signal(), Some(HALTED));
+    m.wait_halted(&mut booted);
     let text = m.console().text();
     assert_eq!(text.matches("leave stage: /etc/runit/2").count(), 1, "{text}");
     assert!(!text.contains("ctrl-alt-del request"), "{text}");
@@ -547,10 +546,7 @@ fn missing_stage_scripts() {
     fs::write(m.path("etc/1"), "#!/bin/sh\nexit 0\n").unwrap();
     fs::set_permissions(m.path("etc/1"), fs::Permissions::from_mode(0o644)).unwrap();
     let mut booted = m.boot();
-    let status = booted.wait_end();
-    let console = m.console();
-    console.wait_line("- runit: power off...");
-    assert_eq!(status.signal(), Some(HALTED));
+    let console = m.wait_ended(&mut booted, HALTED, "- runit: power off...");
     console.assert_sequence(&[
         "- runit: enter stage: /etc/runit/1",
         "- runit: warning: unable to start child: /etc/runit/1: access denied",
@@ -843,10 +839,7 @@ fn container_example() {
 
     // docker stop.
     booted.signal(libc::SIGTERM);
-    let status = booted.wait_end();
-    let console = m.console();
-    console.wait_line("- runit: power off...");
-    assert_eq!(status.signal(), Some(HALTED), "{status:?}\n{}", console.text());
+    let console = m.wait_ended(&mut booted, HALTED, "- runit: power off...");
     console.assert_sequence(&[
         "- runit: enter stage: /etc/runit/1",
         "- runit: leave stage: /etc/runit/1",
