@@ -367,39 +367,6 @@ cfg_if::cfg_if! {
 /// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.
 pub use proctitle::ProcTitle;
 
-// Starting a child in a directory without fork's page-table copy (runsvdir's runsv starts).
-cfg_if::cfg_if! {
-    if #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))] {
-        #[path = "../platform/linux/spawn.rs"]
-        mod spawn;
-    } else {
-        mod spawn {
-            //! Not done on this OS yet: callers fall back to fork and exec.
-            pub fn spawn_in_dir(
-                _dir: std::os::fd::RawFd,
-                _argv: &[std::ffi::CString],
-                _new_session: bool,
-                _reset: &[super::Signal],
-            ) -> std::io::Result<nix::unistd::Pid> {
-                Err(super::unsupported("posix_spawn with a working directory"))
-            }
-        }
-    }
-}
-
-/// Starts `argv[0]`, looked up in `$PATH`, with `argv`, in the directory open as `dir`, with the
-/// signals in `reset` at their defaults and an empty signal mask, in a new session if asked.
-/// Fails like exec would (ENOENT when not found). `Unsupported` where the OS has no such call:
-/// the caller then forks and execs itself.
-pub fn spawn_in_dir(
-    dir: RawFd,
-    argv: &[std::ffi::CString],
-    new_session: bool,
-    reset: &[Signal],
-) -> io::Result<nix::unistd::Pid> {
-    spawn::spawn_in_dir(dir, argv, new_session, reset)
-}
-
 /// A non-blocking, close-on-exec pipe; atomically with pipe2 where it exists, so a fork in
 /// another thread cannot inherit it (macOS lacks pipe2: flags are set right after).
 pub fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {

@@ -180,7 +180,7 @@ impl<P: Platform> Supervisor<P> {
         let had_log = logdir::log_dir(dir, name) != LogDir::Absent;
         let spawned = self.spawner.start(dir, name);
         let failure = spawned.as_ref().err().map(|e| {
-            // posix_spawn reports exec failures here too; fork failures keep runit's words.
+            // runit's words for a failed fork; anything else (a name runsv cannot be given).
             let fork_failed = matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM));
             let what = if fork_failed { "unable to fork for" } else { "unable to start runsv" };
             format!("{what} {}", show(name))
