@@ -345,6 +345,51 @@ fn diff_warning_texts() {
     assert_eq!(errs[1], errs[0]);
 }
 
+fn without_stamps(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('@') {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 24 {
+            out.push('X');
+            rest = &rest[24..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn diff_verbose_info_lines() {
+    // -v: the same info lines as C, `read: <dir>/config` only where a config file exists, a
+    // rotation and a prune included.
+    let Some(c) = c_svlogd() else { return };
+    let t = TempDir::new("svlogd-verbose");
+    let mut errs = Vec::new();
+    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
+        let cwd = t.join(who);
+        std::fs::create_dir_all(cwd.join("cfg")).unwrap();
+        std::fs::create_dir_all(cwd.join("bare")).unwrap();
+        std::fs::write(cwd.join("cfg/config"), "s100\nn2\n").unwrap();
+        let (code, err) = run_file(&prog, &["-v", "cfg", "bare"], &cwd, &lines(40, 30));
+        assert_eq!(code, 0, "{who}: {err}");
+        // Rotated files are named by the time: `@` and 24 hex digits become `@X`.
+        let shape: Vec<String> = err.lines().map(without_stamps).collect();
+        errs.push(shape);
+    }
+    assert!(errs[0].iter().any(|l| l == "svlogd: info: read: cfg/config"), "{:?}", errs[0]);
+    assert!(!errs[0].iter().any(|l| l.starts_with("svlogd: info: read: bare")), "{:?}", errs[0]);
+    assert!(
+        errs[0].iter().any(|l| l == "svlogd: info: rename: cfg/current @X.s 100"),
+        "{:?}",
+        errs[0]
+    );
+    assert!(errs[0].iter().any(|l| l == "svlogd: info: delete: cfg/@X.s"), "{:?}", errs[0]);
+    assert_eq!(errs[1], errs[0]);
+}
+
 #[test]
 fn bad_config_lines_are_named_and_the_rest_applies() {
     let t = TempDir::new("svlogd-badcfg");

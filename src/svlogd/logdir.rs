@@ -121,7 +121,11 @@ impl LogDir {
             .open_file("lock", libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, 0o600)
             .and_then(|l| crate::sys::try_lock_exclusive(&l).map(|()| l))
             .map_err(|e| format!("unable to lock directory: {name}: {}", describe(&e)))?;
-        self.cfg = read_config(&dir, &name);
+        let (cfg, read) = read_config(&dir, &name);
+        self.cfg = cfg;
+        if read {
+            self.info(&format!("read: {name}/config"));
+        }
         let size = self
             .recover_current(&dir)
             .map_err(|e| format!("unable to stat current: {name}: {}", describe(&e)))?;
@@ -293,7 +297,11 @@ impl LogDir {
                 return Err(e);
             }
         }
-        self.info(&format!("rename: {}/current {file}", self.name()));
+        if self.verbose {
+            // As runit, the rotated file's size ends the line; the stat is only paid with -v.
+            let size = f.dir.stat(&file).ok().flatten().map_or(0, |(size, _)| size);
+            self.info(&format!("rename: {}/current {file} {size}", self.name()));
+        }
         if self.unsynced.len() >= MAX_UNSYNCED {
             self.unsynced.remove(0);
         }
@@ -507,27 +515,28 @@ fn unique_base(dir: &Dir, sfx: &str) -> io::Result<String> {
 }
 
 /// Reads and parses `config`; a missing file means the defaults. Problems are warnings.
-fn read_config(dir: &Dir, name: &str) -> Config {
+/// Also answers whether a config file was read (for `-v`'s `read:` line).
+fn read_config(dir: &Dir, name: &str) -> (Config, bool) {
     let text = match dir.open_following("config") {
         Ok(f) => {
             let mut t = Vec::new();
             match f.take(MAX_CONFIG).read_to_end(&mut t) {
-                Ok(_) => t,
+                Ok(_) => Some(t),
                 Err(e) => {
                     warn(&format!("unable to read config: {name}: {}", describe(&e)));
-                    Vec::new()
+                    None
                 }
             }
         }
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Vec::new(),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
         Err(e) => {
             warn(&format!("unable to read config: {name}: {}", describe(&e)));
-            Vec::new()
+            None
         }
     };
-    let (cfg, warnings) = Config::parse(&text);
+    let (cfg, warnings) = Config::parse(text.as_deref().unwrap_or_default());
     for w in warnings {
         warn(&format!("{name}/config: {w}"));
     }
-    cfg
+    (cfg, text.is_some())
 }

@@ -241,7 +241,10 @@ impl<P: Platform> Svlogd<P> {
                 self.pump();
                 self.open_all()?;
             }
-            Signal::SIGCHLD => self.reap(),
+            Signal::SIGCHLD => {
+                self.info("sigchild received.");
+                self.reap();
+            }
             _ => {}
         }
         Ok(())
