@@ -14,6 +14,8 @@ pub const DEFAULT_MODE: u32 = 0o666;
 
 /// Opens utmp for reading and writing (and closes it again), so that a missing or read-only
 /// database is reported, as C runit reports it, before library calls that would say nothing.
+// The Linux backend without glibc opens utmp itself, keeping the descriptor for its writes.
+#[cfg_attr(all(target_os = "linux", not(target_env = "gnu")), allow(dead_code))]
 pub fn check_utmp(path: &'static str) -> Result<(), UtmpError> {
     OpenOptions::new().read(true).write(true).open(path).map_err(|e| UtmpError::Open(path, e))?;
     Ok(())

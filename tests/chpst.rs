@@ -705,23 +705,36 @@ fn scratch(tag: &str, utmp: Option<&[u8]>, wtmp: bool) -> TempDir {
     d
 }
 
-fn utmpset_pair() -> Option<(PathBuf, PathBuf)> {
+/// Our utmpsets (this build, and the static musl one when `RUNIT_STATIC_DIR` names its
+/// directory: it has a utmp backend of its own) and C's.
+fn utmpset_pair() -> Option<(Vec<PathBuf>, PathBuf)> {
     let c = util::peer("runit", "usr/sbin/utmpset")?;
     if !util::root_or_skip("utmpset in a mount namespace") {
         return None;
     }
-    Some((util::bin("utmpset"), c))
+    let mut ours = vec![util::bin("utmpset")];
+    match std::env::var_os("RUNIT_STATIC_DIR") {
+        Some(d) => ours.push(Path::new(&d).join("utmpset")),
+        None => eprintln!("RUNIT_STATIC_DIR not set: the static utmpset is not tested here"),
+    }
+    Some((ours, c))
 }
 
 #[test]
 fn utmpset_marks_the_line_dead_as_c() {
-    let Some((ours, c)) = utmpset_pair() else { return };
+    let Some((all, c)) = utmpset_pair() else { return };
+    for ours in all {
+        marks_the_line_dead_as_c(&ours, &c);
+    }
+}
+
+fn marks_the_line_dead_as_c(ours: &Path, c: &Path) {
     for line in ["tty5", "tty1", "pts/3"] {
         let a = scratch("utmp-ours", Some(&sample_utmp()), true);
         let b = scratch("utmp-c", Some(&sample_utmp()), true);
-        let out_a = in_namespace(a.path(), &ours, &["-w", line]);
-        let out_b = in_namespace(b.path(), &c, &["-w", line]);
-        assert_eq!(out_a, out_b, "{line}");
+        let out_a = in_namespace(a.path(), ours, &["-w", line]);
+        let out_b = in_namespace(b.path(), c, &["-w", line]);
+        assert_eq!(out_a, out_b, "{}: {line}", ours.display());
         assert_eq!(out_a.code, 0, "{line}: {out_a:?}");
         let (ua, ub) =
             (fs::read(a.join("run/utmp")).unwrap(), fs::read(b.join("run/utmp")).unwrap());
@@ -741,7 +754,13 @@ fn utmpset_marks_the_line_dead_as_c() {
 
 #[test]
 fn utmpset_failures_as_c() {
-    let Some((ours, c)) = utmpset_pair() else { return };
+    let Some((all, c)) = utmpset_pair() else { return };
+    for ours in all {
+        failures_as_c(&ours, &c);
+    }
+}
+
+fn failures_as_c(ours: &Path, c: &Path) {
     // No entry with a user on the line (a dead one, an unknown one); then no utmp at all.
     for (utmp, args) in [
         (Some(sample_utmp()), &["tty6"][..]),
@@ -750,20 +769,20 @@ fn utmpset_failures_as_c() {
     ] {
         let a = scratch("utmp-ours", utmp.as_deref(), true);
         let b = scratch("utmp-c", utmp.as_deref(), true);
-        let out_a = in_namespace(a.path(), &ours, args);
-        assert_eq!(out_a, in_namespace(b.path(), &c, args), "{args:?}");
+        let out_a = in_namespace(a.path(), ours, args);
+        assert_eq!(out_a, in_namespace(b.path(), c, args), "{}: {args:?}", ours.display());
         assert_eq!(out_a.code, 111);
         assert_eq!(fs::read(a.join("log/wtmp")).unwrap(), b"", "{args:?}: wtmp written");
     }
     // A missing wtmp is created, as C does.
     let a = scratch("utmp-ours", Some(&sample_utmp()), false);
-    let out = in_namespace(a.path(), &ours, &["-w", "tty5"]);
+    let out = in_namespace(a.path(), ours, &["-w", "tty5"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(fs::read(a.join("log/wtmp")).unwrap().len(), std::mem::size_of::<GlibcUtmpx>());
     // Usage (exit 1) as C, except for the program path in the usage line.
     for args in [&[][..], &["-x", "tty5"]] {
-        let o = util::run(&ours, args, Path::new("/"));
-        let t = util::run(&c, args, Path::new("/"));
+        let o = util::run(ours, args, Path::new("/"));
+        let t = util::run(c, args, Path::new("/"));
         assert_eq!((o.0, o.1), (t.0, t.1), "{args:?}");
         assert_eq!(
             o.2.replace(ours.to_str().unwrap(), "utmpset"),
@@ -776,10 +795,16 @@ fn utmpset_failures_as_c() {
 fn utmpset_line_lengths_as_2_3_0() {
     // 2.3.0 handles a line filling the whole field (2.1.2 finds no entry for it) and refuses a
     // longer one before touching utmp (2.1.2 does not check).
-    let Some((ours, _)) = utmpset_pair() else { return };
+    let Some((all, _)) = utmpset_pair() else { return };
+    for ours in all {
+        line_lengths_as_2_3_0(&ours);
+    }
+}
+
+fn line_lengths_as_2_3_0(ours: &Path) {
     let a = scratch("utmp-ours", Some(&sample_utmp()), true);
     let full = "x".repeat(UT_LINESIZE);
-    let out = in_namespace(a.path(), &ours, &["-w", &full]);
+    let out = in_namespace(a.path(), ours, &["-w", &full]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let after = without_times(&fs::read(a.join("run/utmp")).unwrap());
     let mut want = without_times(&sample_utmp());
@@ -787,7 +812,7 @@ fn utmpset_line_lengths_as_2_3_0() {
     assert_eq!(after, want);
     let a = scratch("utmp-ours", Some(&sample_utmp()), true);
     let line = "y".repeat(UT_LINESIZE + 1);
-    let out = in_namespace(a.path(), &ours, &["-w", &line]);
+    let out = in_namespace(a.path(), ours, &["-w", &line]);
     assert_eq!(out.code, 111);
     assert_eq!(
         out.stderr,

@@ -1,7 +1,7 @@
 //! `utmpset [-w] line`: marks the user on terminal `line` as logged out in utmp and, with
 //! `-w`, appends a logout record to wtmp. Exit codes as C runit: 1 for usage, 111 for failure.
-//! The databases are reached through the platform layer (glibc Linux for now; elsewhere it
-//! says the OS is not supported).
+//! The databases are reached through the platform layer: the C library's utmpx or libutil
+//! calls, or on musl Linux the glibc-format files read and written directly.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
