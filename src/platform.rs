@@ -402,6 +402,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(any(bsd, apple))] {
         #[path = "../platform/bsd/proc.rs"]
         mod proc_os;
+    } else if #[cfg(solarish)] {
+        #[path = "../platform/solaris/proc.rs"]
+        mod proc_os;
     } else {
         #[path = "../platform/portable/proc.rs"]
         mod proc_os;
@@ -409,10 +412,10 @@ cfg_if::cfg_if! {
 }
 
 /// Names one incarnation of process `pid`: a token derived from when it started (clock ticks
-/// since boot plus the boot's id on Linux, the absolute start time on the BSDs and macOS), so
-/// that a pid reused by another process, or recorded before a reboot, never matches. `Ok(None)`
-/// when no such process lives (a zombie counts as gone); `Unsupported` where the OS gives no
-/// way to tell.
+/// since boot plus the boot's id on Linux, the absolute start time on the BSDs, macOS and
+/// illumos), so that a pid reused by another process, or recorded before a reboot, never
+/// matches. `Ok(None)` when no such process lives (a zombie counts as gone); `Unsupported`
+/// where the OS gives no way to tell.
 pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
     proc_os::ident(pid)
 }

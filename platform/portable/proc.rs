@@ -1,5 +1,5 @@
 //! Other processes, where no way is known to tell a pid's incarnation or to wait for a process
-//! that is not a child (illumos so far, and unknown systems): both answer `Unsupported`, and
+//! that is not a child (systems not known to this project): both answer `Unsupported`, and
 //! runsv then leaves a process of an earlier runsv alone, as C runsv does.
 
 use std::io;
