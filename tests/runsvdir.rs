@@ -317,6 +317,38 @@ fn differential_broken_service_restarted() {
     assert_same(&results);
 }
 
+/// runsv cannot be executed (the PATH entry is a dangling link and no other runsv is found):
+/// C's message from the child, and runsvdir keeps trying.
+fn runsv_missing(v: &Variant) -> Vec<String> {
+    let mut t = Tree::new("rsd-norunsv", v);
+    let errfile = t.root.join("stderr");
+    std::fs::remove_file(t.root.join("bin/runsv")).unwrap();
+    symlink(t.root.join("nowhere"), t.root.join("bin/runsv")).unwrap();
+    t.service("sv/a");
+    let _ = t.start(v, &[], Stdio::from(std::fs::File::create(&errfile).unwrap()));
+    let tries = || {
+        let err = std::fs::read_to_string(&errfile).unwrap();
+        err.lines().filter(|l| l.contains("unable to start runsv a")).count()
+    };
+    let ok = poll(LIMIT, || tries() >= 2);
+    assert!(ok, "{}: {} tries", v.label, tries());
+    let err = std::fs::read_to_string(&errfile).unwrap();
+    let first = err.lines().next().unwrap_or_default();
+    vec![first.replace(t.root.to_str().unwrap(), "ROOT")]
+}
+
+#[test]
+fn differential_runsv_not_found() {
+    if Command::new("sh").args(["-c", "command -v runsv"]).output().unwrap().status.success() {
+        eprintln!("skipped: a runsv in PATH would be found after the dangling one");
+        return;
+    }
+    // The runsv link is replaced, so the variants differ only in their runsvdir.
+    let results = each_variant(runsv_missing);
+    assert_same(&results);
+    assert!(results[0].1[0].ends_with("fatal: unable to start runsv a: file does not exist"));
+}
+
 /// HUP: every runsv is told to stop, runsvdir exits 111. TERM: runsvdir exits 0 at once and
 /// the runsv processes keep running.
 fn signals(v: &Variant) -> Vec<String> {
