@@ -716,6 +716,18 @@ fn finish_scenario(runsv: &Path) -> Vec<String> {
     };
     // Blocks until ./finish opens the FIFO, then lets it end.
     let open_gate = || fs::write(d.join("gate"), "\n").unwrap();
+    // A control command and the state it leads to; the line is named after the command.
+    let step = |cmd: &[u8], want: &str| {
+        ctl(&d, "", cmd);
+        wait_stat(&d, "", want);
+        show(&String::from_utf8_lossy(cmd))
+    };
+    // ./finish let go, and the state that follows.
+    let finished = |want: &str, label: &str| {
+        open_gate();
+        wait_stat(&d, "", want);
+        show(label)
+    };
     let mut out = Vec::new();
     wait_stat(&d, "", "run");
     out.push(show("start"));
@@ -726,25 +738,12 @@ fn finish_scenario(runsv: &Path) -> Vec<String> {
         (b"c", "finish, want down"),
         (b"p", "finish, paused, want down"),
     ];
-    for (cmd, want) in steps {
-        ctl(&d, "", cmd);
-        wait_stat(&d, "", want);
-        out.push(show(&String::from_utf8_lossy(cmd)));
-    }
-    open_gate();
-    wait_stat(&d, "", "down, paused");
-    out.push(show("finished"));
-    for (cmd, want) in [(b"u", "run"), (b"t", "finish")] {
-        ctl(&d, "", cmd);
-        wait_stat(&d, "", want);
-        out.push(show(&String::from_utf8_lossy(cmd)));
-    }
-    open_gate();
-    wait_stat(&d, "", "run");
-    out.push(show("restarted"));
-    ctl(&d, "", b"x");
-    wait_stat(&d, "", "finish, want exit");
-    out.push(show("x"));
+    out.extend(steps.iter().map(|(cmd, want)| step(cmd, want)));
+    out.push(finished("down, paused", "finished"));
+    out.push(step(b"u", "run"));
+    out.push(step(b"t", "finish"));
+    out.push(finished("run", "restarted"));
+    out.push(step(b"x", "finish, want exit"));
     open_gate();
     out.push(format!("runsv exit: {}", r.wait_exit()));
     out.push(show("exited"));

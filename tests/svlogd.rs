@@ -327,20 +327,37 @@ fn diff_unprocessed_files_are_kept() {
     assert_eq!(snaps[0].iter().filter(|f| f.0 == "@.u").count(), 2, "C keeps both .u files");
 }
 
+/// Runs C's svlogd (`c`) and ours, each in its own directory under `t` made ready by `setup`,
+/// with `args` and `input`; both must exit 0. Their standard error, C's first.
+fn stderr_of_both(
+    t: &TempDir,
+    c: PathBuf,
+    setup: impl Fn(&Path),
+    args: &[&str],
+    input: &[u8],
+) -> Vec<String> {
+    let mut errs = Vec::new();
+    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
+        let cwd = t.join(who);
+        std::fs::create_dir_all(&cwd).unwrap();
+        setup(&cwd);
+        let (code, err) = run_file(&prog, args, &cwd, input);
+        assert_eq!(code, 0, "{who}: {err}");
+        errs.push(err);
+    }
+    errs
+}
+
 #[test]
 fn diff_warning_texts() {
     // Error texts are C runit's words ("file does not exist"), not the system's.
     let Some(c) = c_svlogd() else { return };
     let t = TempDir::new("svlogd-warntext");
-    let mut errs = Vec::new();
-    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
-        let cwd = t.join(who);
+    let setup = |cwd: &Path| {
         std::fs::create_dir_all(cwd.join("d/config")).unwrap();
         std::fs::create_dir(cwd.join("e")).unwrap();
-        let (code, err) = run_file(&prog, &["missing", "d", "e", "e"], &cwd, b"x\n");
-        assert_eq!(code, 0, "{who}: {err}");
-        errs.push(err);
-    }
+    };
+    let errs = stderr_of_both(&t, c, setup, &["missing", "d", "e", "e"], b"x\n");
     assert!(errs[0].contains("file does not exist"), "C's words: {}", errs[0]);
     assert_eq!(errs[1], errs[0]);
 }
@@ -367,18 +384,17 @@ fn diff_verbose_info_lines() {
     // rotation and a prune included.
     let Some(c) = c_svlogd() else { return };
     let t = TempDir::new("svlogd-verbose");
-    let mut errs = Vec::new();
-    for (who, prog) in [("c", c), ("rs", bin("svlogd"))] {
-        let cwd = t.join(who);
+    let setup = |cwd: &Path| {
         std::fs::create_dir_all(cwd.join("cfg")).unwrap();
         std::fs::create_dir_all(cwd.join("bare")).unwrap();
         std::fs::write(cwd.join("cfg/config"), "s100\nn2\n").unwrap();
-        let (code, err) = run_file(&prog, &["-v", "cfg", "bare"], &cwd, &lines(40, 30));
-        assert_eq!(code, 0, "{who}: {err}");
-        // Rotated files are named by the time: `@` and 24 hex digits become `@X`.
-        let shape: Vec<String> = err.lines().map(without_stamps).collect();
-        errs.push(shape);
-    }
+    };
+    // Rotated files are named by the time: `@` and 24 hex digits become `@X`.
+    let errs: Vec<Vec<String>> =
+        stderr_of_both(&t, c, setup, &["-v", "cfg", "bare"], &lines(40, 30))
+            .iter()
+            .map(|err| err.lines().map(without_stamps).collect())
+            .collect();
     assert!(errs[0].iter().any(|l| l == "svlogd: info: read: cfg/config"), "{:?}", errs[0]);
     assert!(!errs[0].iter().any(|l| l.starts_with("svlogd: info: read: bare")), "{:?}", errs[0]);
     assert!(

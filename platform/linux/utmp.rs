@@ -52,21 +52,7 @@ const _: () = assert!(SIZE == 384);
 
 impl Record {
     fn empty() -> Record {
-        Record {
-            ut_type: 0,
-            pad: 0,
-            ut_pid: 0,
-            ut_line: [0; UT_LINESIZE],
-            ut_id: [0; 4],
-            ut_user: [0; 32],
-            ut_host: [0; 256],
-            ut_exit: [0; 2],
-            ut_session: 0,
-            ut_tv_sec: 0,
-            ut_tv_usec: 0,
-            ut_addr_v6: [0; 4],
-            reserved: [0; 20],
-        }
+        Record::from_bytes(&[0; SIZE])
     }
 
     fn from_bytes(b: &[u8; SIZE]) -> Record {
