@@ -716,16 +716,24 @@ fn finish_scenario(runsv: &Path) -> Vec<String> {
     };
     // Blocks until ./finish opens the FIFO, then lets it end.
     let open_gate = || fs::write(d.join("gate"), "\n").unwrap();
+    // Waits for `want` to settle. C runsv records "finish" with no pid for a moment, between
+    // reaping ./run and starting ./finish; the settled state has ./finish's pid.
+    let settle = |want: &str| {
+        wait_stat(&d, "", want);
+        if want.starts_with("finish") {
+            wait_for("./finish's pid in supervise/pid", LIMIT, || pidfile(&d, "") != 0);
+        }
+    };
     // A control command and the state it leads to; the line is named after the command.
     let step = |cmd: &[u8], want: &str| {
         ctl(&d, "", cmd);
-        wait_stat(&d, "", want);
+        settle(want);
         show(&String::from_utf8_lossy(cmd))
     };
     // ./finish let go, and the state that follows.
     let finished = |want: &str, label: &str| {
         open_gate();
-        wait_stat(&d, "", want);
+        settle(want);
         show(label)
     };
     let mut out = Vec::new();
