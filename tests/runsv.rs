@@ -28,12 +28,17 @@ impl Runsv {
         let mut cmd = Command::new(prog);
         cmd.arg(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err).process_group(0);
         // The test harness leaks fds into its children; runsv should start without them, so
-        // what its services get is what runsv gives them.
-        // SAFETY: only close(2) between fork and exec.
+        // what its services get is what runsv gives them. Signals ignored by whoever started
+        // the tests (nohup ignores HUP) are inherited through runsv as by C runsv, and a shell
+        // cannot trap a signal ignored on entry: the services start from default dispositions.
+        // SAFETY: only close(2) and signal(2) between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
                 for fd in 3..1024 {
                     libc::close(fd);
+                }
+                for sig in 1..32 {
+                    libc::signal(sig, libc::SIG_DFL);
                 }
                 Ok(())
             })
