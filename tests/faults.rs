@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use runit::supervise::status::{State, Status};
 
-use crate::util::procs::procs;
+use crate::util::procs::{procs, Proc};
 use crate::util::tmpfs::{fill, Tmpfs};
 use crate::util::{self, bin, script, wait_for, Reaper, TempDir};
 
@@ -41,18 +41,31 @@ fn alive(pid: i32) -> bool {
 
 /// Processes running in `dir` whose arguments start with `args`.
 fn running_in(dir: &Path, args: &[&str]) -> Vec<i32> {
+    matching(&procs(), dir, args).iter().map(|p| p.pid).collect()
+}
+
+/// Those of `all` running in `dir` whose arguments start with `args`.
+fn matching<'a>(all: &'a [Proc], dir: &Path, args: &[&str]) -> Vec<&'a Proc> {
     let dir = fs::canonicalize(dir).unwrap();
-    procs()
-        .into_iter()
+    all.iter()
         .filter(|p| p.cwd == dir && p.args.len() >= args.len())
         .filter(|p| p.args.iter().zip(args).all(|(a, b)| a == b || a.ends_with(&format!("/{b}"))))
-        .map(|p| p.pid)
         .collect()
 }
 
-/// The instances of a service whose `./run` is a shell script.
+/// The instances of a service whose `./run` is a shell script. The script's own children look
+/// like the script between their fork and their exec: they are not instances.
 fn instances(svc: &Path) -> Vec<i32> {
-    running_in(svc, &["/bin/sh", "./run"])
+    let all = procs();
+    let run = matching(&all, svc, &["/bin/sh", "./run"]);
+    run.iter().filter(|p| !run.iter().any(|q| q.pid == p.ppid)).map(|p| p.pid).collect()
+}
+
+/// Whether `pid` ignores `sig` (its SigIgn mask in /proc).
+fn ignores(pid: i32, sig: i32) -> bool {
+    let st = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = st.lines().find_map(|l| l.strip_prefix("SigIgn:")).map(str::trim);
+    mask.and_then(|m| u64::from_str_radix(m, 16).ok()).is_some_and(|m| m & (1 << (sig - 1)) != 0)
 }
 
 /// CPU time (user + system) used by `pid` so far, in clock ticks.
@@ -392,6 +405,8 @@ fn leftover_ignoring_term_is_killed() {
     let env_path = path_env(&tools(&t));
     let first = start(&bin("runsv"), &["s"], t.path(), &env_path, &err);
     let old = wait_running(&s, 0);
+    // The run is recorded at the fork; the leftover must have got to its trap first.
+    wait_for("./run to ignore TERM", LIMIT, || ignores(old as i32, libc::SIGTERM));
     kill(first.0.id() as i32, libc::SIGKILL);
     drop(first);
     let _second = start(&bin("runsv"), &["s"], t.path(), &env_path, &err);
@@ -567,7 +582,8 @@ fn runsv_fork_failure_is_retried() {
     assert_no_spin("runsv without fork", &[pid]);
     drop(block);
     let svc = wait_running(&s, 0);
-    assert_eq!(instances_of_sleep(&s), vec![svc as i32]);
+    // Recorded at the fork: the instance is a sleep once the run has executed.
+    wait_for("the one instance", LIMIT, || instances_of_sleep(&s) == vec![svc as i32]);
     let failures = text(&err).matches("unable to fork").count();
     eprintln!("faults: runsv fork failure: {failures} failed forks retried, then running");
     kill(pid, libc::SIGTERM);

@@ -674,6 +674,13 @@ fn sv_scenario(runsv: &Path, sv: &Path, svstat: &Path) -> Vec<String> {
         let (code, o, e) = crate::util::run(sv, args, t.path());
         out.push(format!("sv {}: {code} {}{}", args.join(" "), normalize(&o), normalize(&e)));
         wait_stat(&d, sub, state);
+        if sub.is_empty() && state.starts_with("run") {
+            // runsv records "run" when it forked; the next step's signal must find the traps.
+            wait_for("./run past its traps", LIMIT, || {
+                fs::read_to_string(format!("/proc/{}/comm", pidfile(&d, "")))
+                    .is_ok_and(|c| c.trim() == "sleep")
+            });
+        }
         let (code, o, _) = crate::util::run(svstat, &["./s", "./s/log"], t.path());
         out.push(format!("svstat: {code} {}", normalize(&o)));
     }

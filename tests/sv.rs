@@ -82,6 +82,16 @@ fn wait_stat(dir: &Path, want: &str) {
     util::wait_for(&format!("{} to be {want}", dir.display()), LIMIT, || stat_is(dir, want));
 }
 
+/// Waits until the service's ./run (RUN or STUBBORN) set its traps: it execs sleep after them.
+/// runsv records "run" as soon as it forked, so a signal sent on that alone can come first.
+fn wait_trapped(dir: &Path) {
+    util::wait_for(&format!("{}/run past its traps", dir.display()), LIMIT, || {
+        let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap_or_default();
+        let comm = fs::read_to_string(format!("/proc/{}/comm", pid.trim())).unwrap_or_default();
+        !pid.trim().is_empty() && comm.trim() == "sleep"
+    });
+}
+
 fn wait_aged(dir: &Path) {
     let b = fs::read(dir.join("supervise/status")).unwrap();
     let since = runit::supervise::status::Status::decode(&b).unwrap().since.secs;
@@ -118,6 +128,7 @@ fn supervise(root: &Path, runsv: &Path) -> Vec<Runsv> {
     }
     for name in ["svc", "logged", "checked", "logfile", "stubborn"] {
         wait_stat(&root.join(name), "run");
+        wait_trapped(&root.join(name));
     }
     wait_stat(&root.join("logged/log"), "run");
     wait_stat(&root.join("normdown"), "down");
@@ -142,6 +153,8 @@ enum Step {
     /// Wait until the service's last change is at least one whole second old, so that C's
     /// whole-second comparisons (`t`, `k`, `o`) cannot mistake the old state for the new one.
     Aged(&'static str),
+    /// Wait until the service's ./run set its traps (after a start, before a trapped signal).
+    Trapped(&'static str),
     /// Wait until the service's runsv is gone.
     Gone(&'static str),
     /// Create a file.
@@ -174,6 +187,7 @@ fn play(sv: &Path, runsv: &Path, steps: &[Step]) -> String {
             }
             Step::Stat(dir, want) => wait_stat(&root.join(dir), want),
             Step::Aged(dir) => wait_aged(&root.join(dir)),
+            Step::Trapped(dir) => wait_trapped(&root.join(dir)),
             Step::Gone(dir) => {
                 let ok = root.join(dir).join("supervise/ok");
                 util::wait_for("runsv to exit", LIMIT, || !reader_present(&ok));
@@ -280,6 +294,7 @@ fn diff_commands_and_signals() {
         Sv(&["-v", "down", "./svc"]),
         Sv(&["status", "./svc"]),
         Sv(&["-v", "up", "./svc"]),
+        Trapped("svc"),
         Sv(&["-v", "pause", "./svc"]),
         Sv(&["status", "./svc"]),
         Sv(&["-v", "cont", "./svc"]),
@@ -356,6 +371,7 @@ fn diff_timeouts_kill_and_check_scripts() {
         Stat("stubborn", "down"),
         Sv(&["status", "./stubborn"]),
         Sv(&["-v", "up", "./stubborn"]),
+        Trapped("stubborn"),
         Sv(&["-w", "1", "force-shutdown", "./stubborn"]),
         Gone("stubborn"),
         Sv(&["status", "./stubborn"]),
