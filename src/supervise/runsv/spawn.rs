@@ -89,10 +89,13 @@ fn move_fd(src: RawFd, dst: RawFd) -> io::Result<()> {
 fn fail(spec: &Spec, what: &[u8]) -> ! {
     let code = io::Error::last_os_error().raw_os_error().unwrap_or(0);
     let err = errno_text(code).unwrap_or("unknown error");
-    for part in [spec.prefix, what, spec.name, b": ", err.as_bytes(), b"\n"] {
-        // SAFETY: writes a live buffer to stderr; a failure cannot be reported anywhere.
-        unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
-    }
+    let parts = [spec.prefix, what, spec.name, b": ", err.as_bytes(), b"\n"];
+    // One writev, so the line reaches a shared log pipe whole, never torn by another writer.
+    let iov =
+        parts.map(|p| libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() });
+    // SAFETY: each iovec points at a live buffer of its length, only read by writev; a failure
+    // cannot be reported anywhere.
+    unsafe { libc::writev(2, iov.as_ptr(), iov.len() as libc::c_int) };
     // SAFETY: _exit ends the child without running the parent's atexit handlers.
     unsafe { libc::_exit(111) }
 }
