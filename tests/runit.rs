@@ -349,7 +349,9 @@ fn full_cycle_with_services() {
         "if [ ! -e $T/out/crashed ]; then touch $T/out/crashed; kill -SEGV $$; fi\n\
          grep -E '^Sig(Blk|Ign):' /proc/self/status >$T/out/signals\n\
          exec runsvdir -P $T/service 'log: ..............................................'",
-        "echo stage 3 runs\nsv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
+        // b's `runit-init 0 && touch asked` must not be stopped between the two (10 s at most).
+        "echo stage 3 runs\nn=0; while [ ! -e $T/out/asked ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done\n\
+         sv -w 15 force-shutdown $T/service/a $T/service/b >$T/out/sv 2>&1\necho \"sv exit $?\" >>$T/out/sv",
     ];
     let Some(m) = Machine::staged("cycle", stages) else { return };
     fs::remove_file(m.path("etc/nosync")).unwrap();
@@ -480,8 +482,9 @@ fn signals_without_stopit_do_nothing() {
 
 #[test]
 fn orphans_are_reaped() {
-    // Each subshell exits at once, so its sleep is reparented to PID 1, which must reap it.
-    let two = "for i in 1 2 3 4 5; do ( sleep 1 & ) ; done\ntouch $T/out/stage2\nexec sleep 1000";
+    // Each subshell exits at once, so its sleep is reparented to PID 1, which must reap it once
+    // the test ends it. (Orphans that ended by themselves could be gone before they were seen.)
+    let two = "for i in 1 2 3 4 5; do ( sleep 999 & ) ; done\ntouch $T/out/stage2\nexec sleep 1000";
     let Some(m) = Machine::staged("orphans", ["exit 0", two, "exit 0"]) else { return };
     let mut booted = m.boot();
     m.wait_out("stage2");
@@ -492,6 +495,13 @@ fn orphans_are_reaped() {
         c.split_whitespace().map(|p| p.parse::<i32>().unwrap()).collect::<Vec<_>>()
     };
     wait_for("the orphans under PID 1", CYCLE, || children().len() == 6);
+    for pid in children() {
+        let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmd == b"sleep\x00999\x00" {
+            // SAFETY: kill(2) of an orphan of this test's PID 1; no memory involved.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
     wait_for("the orphans reaped", CYCLE, || children().len() == 1);
     let zombies: Vec<_> = children().into_iter().filter(|p| state(*p) == 'Z').collect();
     assert!(zombies.is_empty(), "zombies under PID 1: {zombies:?}");
