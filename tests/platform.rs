@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use runit::platform::{self, Event, Interest, Platform, Signal};
 
+use crate::util::tmpfs::CoarseFs;
 use crate::util::TempDir;
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -242,6 +243,44 @@ fn portable_child_signal_before_exec_is_not_the_parents() {
     assert_eq!(p.wait(soon(100)).unwrap(), Event::Timeout);
 }
 
+/// On a file system that keeps whole seconds, a change made in the same second as the watch's
+/// last look leaves the directory's times as they were; it must be reported all the same.
+fn same_second_changes_are_reported<P: Platform>() {
+    use std::os::unix::fs::MetadataExt;
+    let _g = lock();
+    if !crate::util::root_or_skip("mounting a file system with whole-second times") {
+        return;
+    }
+    let t = TempDir::new("platform-coarse");
+    let Some(fs) = CoarseFs::mount(&t.join("img"), &t.join("mnt")) else { return };
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).unwrap().mtime();
+    // Each attempt needs two changes within one second; a loaded machine may need another go.
+    for attempt in 0..5 {
+        let d = fs.0.join(format!("d{attempt}"));
+        std::fs::create_dir(&d).unwrap();
+        // The start of a second, so both changes fit in it.
+        crate::util::wait_for("the start of a second", Duration::from_secs(2), || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .is_ok_and(|t| t.subsec_millis() < 200)
+        });
+        File::create(d.join(".seen")).unwrap();
+        let mut p = P::new(&[]).unwrap();
+        let id = p.watch_dir(&d).unwrap();
+        File::create(d.join("new")).unwrap();
+        if mtime(&d) != mtime(&d.join(".seen")) {
+            continue;
+        }
+        assert_eq!(
+            p.wait(soon(DIR_LIMIT_MS)).unwrap(),
+            Event::DirChanged(id),
+            "same-second change"
+        );
+        return;
+    }
+    panic!("no two changes within one second in 5 attempts");
+}
+
 macro_rules! backend_tests {
     ($name:ident, $ty:ty) => {
         mod $name {
@@ -256,6 +295,10 @@ macro_rules! backend_tests {
             #[test]
             fn deadlines_are_kept() {
                 super::deadlines_are_kept::<$ty>()
+            }
+            #[test]
+            fn same_second_changes_are_reported() {
+                super::same_second_changes_are_reported::<$ty>()
             }
             #[test]
             fn dir_changes_are_reported() {

@@ -9,6 +9,11 @@
 //! entries themselves do not touch the directory and go unseen. With nothing watched the loop
 //! never wakes on its own.
 //!
+//! A `stat()` taken within a timestamp tick of the directory's last change is "racy": a second
+//! change in that same tick would leave the times equal. The rescan after a racy `stat()`
+//! reports a change whatever it finds, so the caller reads the directory again (C runsvdir
+//! does the same with its whole-second times).
+//!
 //! [`Interest::Gone`] relies on poll(2) reporting POLLERR/POLLHUP on the write end of a FIFO whose
 //! readers all closed. Linux does (pipes and FIFOs share `pipe_poll`); many systems do not. The
 //! first request probes a real FIFO once and answers `Unsupported` where poll stays silent.
@@ -21,7 +26,7 @@ use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow};
 
@@ -52,6 +57,8 @@ struct DirWatch {
     id: WatchId,
     path: PathBuf,
     stamp: Option<Stamp>,
+    /// The stamp was taken too soon after the change it shows to be trusted as "no change".
+    racy: bool,
 }
 
 /// What a `stat()` of a directory tells about its entries having changed.
@@ -92,13 +99,15 @@ impl Platform for Native {
     }
 
     fn watch_dir(&mut self, path: &Path) -> io::Result<WatchId> {
+        let wall = SystemTime::now();
         let stamp = stamp(path)?;
         if let Some(w) = self.dirs.iter().find(|w| w.stamp.is_some_and(|s| same_dir(&s, &stamp))) {
             return Ok(w.id);
         }
         let id = WatchId(self.next_watch);
         self.next_watch = self.next_watch.wrapping_add(1);
-        self.dirs.push(DirWatch { id, path: path.to_path_buf(), stamp: Some(stamp) });
+        let racy = is_racy(&stamp, wall);
+        self.dirs.push(DirWatch { id, path: path.to_path_buf(), stamp: Some(stamp), racy });
         self.next_scan.get_or_insert_with(|| Instant::now() + RESCAN);
         Ok(id)
     }
@@ -172,12 +181,15 @@ impl Native {
         if now < due {
             return;
         }
+        // Read before the stat()s, so a change between the two only makes a stamp racy.
+        let wall = SystemTime::now();
         for w in &mut self.dirs {
             let now_stamp = stamp(&w.path).ok();
-            if now_stamp != w.stamp {
+            if now_stamp != w.stamp || w.racy {
                 w.stamp = now_stamp;
                 push_once(&mut self.pending, Event::DirChanged(w.id));
             }
+            w.racy = now_stamp.is_some_and(|s| is_racy(&s, wall));
         }
         self.next_scan = Some(now + RESCAN);
     }
@@ -242,6 +254,24 @@ fn stamp(path: &Path) -> io::Result<Stamp> {
         mtime: (m.mtime(), m.mtime_nsec()),
         ctime: (m.ctime(), m.ctime_nsec()),
     })
+}
+
+/// Whether a stamp read at `wall` could miss a change made in the same timestamp tick as the
+/// newest time it holds. File systems that keep whole seconds (nanoseconds 0) may be 2 s coarse
+/// (FAT); the others stamp with the clock tick, 10 ms at worst, given a tenth of a second here.
+/// A clock behind the stamp counts as racy.
+fn is_racy(s: &Stamp, wall: SystemTime) -> bool {
+    let (secs, nanos) = s.mtime.max(s.ctime);
+    let margin = if nanos == 0 { Duration::from_secs(2) } else { Duration::from_millis(100) };
+    let since_epoch = Duration::new(
+        u64::try_from(secs).unwrap_or(0),
+        u32::try_from(nanos).unwrap_or(0).min(999_999_999),
+    );
+    // A time too far ahead to add to is ahead of the clock too.
+    UNIX_EPOCH
+        .checked_add(since_epoch)
+        .and_then(|t| t.checked_add(margin))
+        .map_or(true, |t| wall < t)
 }
 
 fn same_dir(a: &Stamp, b: &Stamp) -> bool {
@@ -316,4 +346,36 @@ pub fn reset_child_signals(signals: &[Signal]) -> io::Result<()> {
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64, nanos: i64) -> Stamp {
+        Stamp { dev: 1, ino: 2, mtime: (secs, nanos), ctime: (secs, nanos) }
+    }
+
+    fn wall(secs: u64, millis: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn a_stamp_is_racy_within_a_tick_of_its_change() {
+        assert!(is_racy(&at(1000, 5_000_000), wall(1000, 50)));
+        assert!(!is_racy(&at(1000, 5_000_000), wall(1000, 200)));
+        // Whole seconds: the file system may be that coarse, or coarser.
+        assert!(is_racy(&at(1000, 0), wall(1001, 900)));
+        assert!(!is_racy(&at(1000, 0), wall(1002, 1)));
+        // The newer of mtime and ctime counts.
+        let s = Stamp { ctime: (1000, 5_000_000), ..at(900, 1) };
+        assert!(is_racy(&s, wall(1000, 50)));
+    }
+
+    #[test]
+    fn odd_times_are_racy_or_not_without_panicking() {
+        assert!(is_racy(&at(2000, 1), wall(1000, 0)), "a clock behind the stamp");
+        assert!(is_racy(&at(i64::MAX, 999_999_999), wall(1000, 0)));
+        assert!(!is_racy(&at(-5, 1), wall(1000, 0)));
+    }
 }

@@ -36,3 +36,41 @@ pub fn fill(path: &Path) {
     while f.write_all(&block).is_ok() {}
     let _ = f.sync_all();
 }
+
+/// An ext2 file system with 128-byte inodes, which keep whole-second times, loop-mounted on
+/// `dir` from the image `img` (root only; needs mke2fs). Unmounted on drop.
+pub struct CoarseFs(pub PathBuf);
+
+impl CoarseFs {
+    pub fn mount(img: &Path, dir: &Path) -> Option<CoarseFs> {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::File::create(img).unwrap().set_len(16 << 20).unwrap();
+        let made = Command::new("mke2fs")
+            .args(["-q", "-F", "-t", "ext2", "-I", "128"])
+            .arg(img)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            eprintln!("skipped: no mke2fs to make a file system with whole-second times");
+            return None;
+        }
+        let ok = Command::new("mount")
+            .args(["-o", "loop"])
+            .arg(img)
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: cannot loop-mount a file system here");
+            return None;
+        }
+        Some(CoarseFs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for CoarseFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
