@@ -494,13 +494,17 @@ fn orphans_are_reaped() {
             fs::read_to_string(format!("/proc/{init}/task/{init}/children")).unwrap_or_default();
         c.split_whitespace().map(|p| p.parse::<i32>().unwrap()).collect::<Vec<_>>()
     };
-    wait_for("the orphans under PID 1", CYCLE, || children().len() == 6);
-    for pid in children() {
-        let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if cmd == b"sleep\x00999\x00" {
-            // SAFETY: kill(2) of an orphan of this test's PID 1; no memory involved.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
+    // An orphan can be reparented before it has executed sleep: wait for all five to show.
+    let orphans = || {
+        let is_orphan = |p: &i32| {
+            fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\x00999\x00")
+        };
+        children().into_iter().filter(is_orphan).collect::<Vec<_>>()
+    };
+    wait_for("the orphans under PID 1", CYCLE, || children().len() == 6 && orphans().len() == 5);
+    for pid in orphans() {
+        // SAFETY: kill(2) of an orphan of this test's PID 1; no memory involved.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
     }
     wait_for("the orphans reaped", CYCLE, || children().len() == 1);
     let zombies: Vec<_> = children().into_iter().filter(|p| state(*p) == 'Z').collect();
