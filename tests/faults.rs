@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use runit::supervise::status::{State, Status};
 
 use crate::util::procs::{procs, Proc};
-use crate::util::tmpfs::{fill, Tmpfs};
+use crate::util::tmpfs::{fill, Mount};
 use crate::util::{self, bin, script, wait_for, Reaper, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -548,7 +548,7 @@ fn blocker(t: &TempDir, uid: u32) -> Reaper {
     wait_for("the blocker to run as its user", LIMIT, || {
         fs::read_to_string(format!("/proc/{pid}/status"))
             .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.contains(&uid.to_string())))
-            && fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
+            && util::comm(pid) == "sleep"
     });
     Reaper(child)
 }
@@ -700,7 +700,7 @@ fn runsv_on_a_full_disk_keeps_the_last_status_and_retries() {
     }
     let t = TempDir::new("f-runsv-enospc");
     let _clean = Cleanup::new(&t);
-    let Some(mnt) = Tmpfs::mount(&t.join("mnt"), "64k") else { return };
+    let Some(mnt) = Mount::tmpfs(&t.join("mnt"), "64k") else { return };
     let s = sleeper(t.path(), "s");
     fs::write(s.join("down"), "").unwrap();
     std::os::unix::fs::symlink(mnt.0.join("s"), s.join("supervise")).unwrap();
@@ -876,7 +876,7 @@ fn svlogd_on_a_full_disk_under_runsv_loses_nothing() {
     }
     let t = TempDir::new("f-svlogd-enospc");
     let _clean = Cleanup::new(&t);
-    let Some(mnt) = Tmpfs::mount(&t.join("mnt"), "256k") else { return };
+    let Some(mnt) = Mount::tmpfs(&t.join("mnt"), "256k") else { return };
     let (s, mut w) = feed_service(&t);
     fs::remove_dir(s.join("log/main")).unwrap();
     fs::create_dir(mnt.0.join("main")).unwrap();

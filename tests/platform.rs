@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use runit::platform::{self, Event, Interest, Platform, Signal};
 
-use crate::util::tmpfs::CoarseFs;
+use crate::util::tmpfs::Mount;
 use crate::util::TempDir;
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -252,7 +252,7 @@ fn same_second_changes_are_reported<P: Platform>() {
         return;
     }
     let t = TempDir::new("platform-coarse");
-    let Some(fs) = CoarseFs::mount(&t.join("img"), &t.join("mnt")) else { return };
+    let Some(fs) = Mount::coarse(&t.join("img"), &t.join("mnt")) else { return };
     let mtime = |p: &std::path::Path| std::fs::metadata(p).unwrap().mtime();
     // Each attempt needs two changes within one second; a loaded machine may need another go.
     for attempt in 0..5 {

@@ -15,7 +15,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::util::{self, bin, script, wait_for, Reaper, TempDir};
+use crate::util::{self, bin, comm, script, wait_for, Reaper, TempDir};
 
 /// How long a whole boot-to-halt cycle may take before a test gives up.
 const CYCLE: Duration = Duration::from_secs(60);
@@ -283,10 +283,6 @@ impl Booted {
         });
         status.unwrap()
     }
-}
-
-fn comm(pid: i32) -> String {
-    fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
 
 /// The supervision tools the stage-2 scripts run: each of ours once it is a real program,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use runit::supervise::status::Status;
 
-use crate::util::{bin, peer, script, wait_for, TempDir};
+use crate::util::{bin, comm, peer, script, wait_for, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -584,9 +584,7 @@ fn children_get_clean_signals_and_fds() {
     wait_stat(&d, "log/", "run");
     for (sub, fd0, fd1) in [("", "/dev/null", "pipe:"), ("log/", "pipe:", "/dev/null")] {
         let pid = pidfile(&d, sub);
-        wait_for("exec of sleep", LIMIT, || {
-            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")
-        });
+        wait_for("exec of sleep", LIMIT, || comm(pid) == "sleep");
         // Nothing blocked; ignored only what runsv inherited (not SIGPIPE, which the Rust
         // runtime ignores in runsv itself, nor what runsv handles).
         let handled =
@@ -677,10 +675,7 @@ fn sv_scenario(runsv: &Path, sv: &Path, svstat: &Path) -> Vec<String> {
         wait_stat(&d, sub, state);
         if sub.is_empty() && state.starts_with("run") {
             // runsv records "run" when it forked; the next step's signal must find the traps.
-            wait_for("./run past its traps", LIMIT, || {
-                fs::read_to_string(format!("/proc/{}/comm", pidfile(&d, "")))
-                    .is_ok_and(|c| c.trim() == "sleep")
-            });
+            wait_for("./run past its traps", LIMIT, || comm(pidfile(&d, "")) == "sleep");
         }
         let (code, o, _) = crate::util::run(svstat, &["./s", "./s/log"], t.path());
         out.push(format!("svstat: {code} {}", normalize(&o)));

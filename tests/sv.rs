@@ -87,8 +87,7 @@ fn wait_stat(dir: &Path, want: &str) {
 fn wait_trapped(dir: &Path) {
     util::wait_for(&format!("{}/run past its traps", dir.display()), LIMIT, || {
         let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap_or_default();
-        let comm = fs::read_to_string(format!("/proc/{}/comm", pid.trim())).unwrap_or_default();
-        !pid.trim().is_empty() && comm.trim() == "sleep"
+        !pid.trim().is_empty() && util::comm(pid.trim()) == "sleep"
     });
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::util::tmpfs::{fill, Tmpfs};
+use crate::util::tmpfs::{fill, Mount};
 use crate::util::{self, bin, peer, wait_for, Reaper, TempDir};
 
 const LONG: Duration = Duration::from_secs(20);
@@ -616,7 +616,7 @@ fn disk_full_keeps_every_line_in_order() {
         return;
     }
     let t = TempDir::new("svlogd-full");
-    let Some(fs) = Tmpfs::mount(&t.join("mnt"), "256k") else { return };
+    let Some(fs) = Mount::tmpfs(&t.join("mnt"), "256k") else { return };
     let d = fs.0.join("log");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("config"), "s20000\nn1000\n").unwrap();
@@ -646,7 +646,7 @@ fn disk_full_with_min_files_prunes_old_ones() {
         return;
     }
     let t = TempDir::new("svlogd-fullN");
-    let Some(fs) = Tmpfs::mount(&t.join("mnt"), "128k") else { return };
+    let Some(fs) = Mount::tmpfs(&t.join("mnt"), "128k") else { return };
     let d = fs.0.join("log");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("config"), "s8000\nn100\nN2\n").unwrap();

@@ -101,6 +101,11 @@ pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// The command name of process `pid` (empty once it is gone).
+pub fn comm(pid: impl std::fmt::Display) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+}
+
 /// Writes an executable script.
 ///
 /// The file is written by a child process, never through an fd of this (multi-threaded) test
