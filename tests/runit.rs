@@ -285,17 +285,13 @@ impl Booted {
     }
 }
 
-/// The supervision tools the stage-2 scripts run: each of ours once it is a real program,
-/// Debian's C one until then (RUNIT_TEST_TOOLS=c or =ours forces one side for all).
+/// The supervision tools the stage-2 scripts run: ours, or Debian's C ones with
+/// RUNIT_TEST_TOOLS=c.
 fn link_tools(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
     let forced = std::env::var("RUNIT_TEST_TOOLS").ok();
     for tool in ["runsvdir", "runsv", "sv", "svlogd", "chpst"] {
-        let ours = match forced.as_deref() {
-            Some("c") => false,
-            Some("ours") => true,
-            _ => !placeholder(tool),
-        };
+        let ours = forced.as_deref() != Some("c");
         let target =
             if ours { bin(tool) } else { util::peers_dir().join("runit/usr/bin").join(tool) };
         symlink(target, dir.join(tool)).unwrap();
@@ -303,18 +299,17 @@ fn link_tools(dir: &Path) {
     symlink(bin("runit-init"), dir.join("runit-init")).unwrap();
 }
 
-/// Whether our `tool` is still the "not implemented yet" placeholder.
-fn placeholder(tool: &str) -> bool {
-    let out = Command::new(bin(tool)).stdin(Stdio::null()).output().unwrap();
-    String::from_utf8_lossy(&out.stderr).contains("not implemented yet")
-}
-
-/// Root, and the C tools when ours are not there yet.
+/// Root, and the C tools when RUNIT_TEST_TOOLS=c asks for them.
 fn can_boot(what: &str) -> bool {
     if !util::root_or_skip(what) {
         return false;
     }
-    util::peer("runit", "usr/bin/runsvdir").is_some()
+    let want_c = std::env::var("RUNIT_TEST_TOOLS").as_deref() == Ok("c");
+    if want_c && util::peer("runit", "usr/bin/runsvdir").is_none() {
+        eprintln!("skipped: {what}: RUNIT_TEST_TOOLS=c and no C runit found");
+        return false;
+    }
+    true
 }
 
 const HALTED: i32 = libc::SIGINT;

@@ -86,16 +86,6 @@ struct Variant {
     runsv: PathBuf,
 }
 
-/// Our runsv, unless it is still the placeholder.
-fn our_runsv() -> Option<PathBuf> {
-    let (_, _, err) = util::run(&util::bin("runsv"), &[], Path::new("/"));
-    if err.contains("not implemented") {
-        eprintln!("skipped: our runsv is not implemented yet; runsvdir tests use C's runsv only");
-        return None;
-    }
-    Some(util::bin("runsv"))
-}
-
 fn c_runsv() -> Option<PathBuf> {
     util::peer("runit", "usr/bin/runsv")
 }
@@ -106,9 +96,7 @@ fn variants() -> Vec<Variant> {
     if let Some(c) = c_runsv() {
         runsvs.push(("C runsv", c));
     }
-    if let Some(o) = our_runsv() {
-        runsvs.push(("our runsv", o));
-    }
+    runsvs.push(("our runsv", util::bin("runsv")));
     let mut dirs = vec![("our runsvdir", util::bin("runsvdir"))];
     if let Some(c) = util::peer("runit", "usr/bin/runsvdir") {
         dirs.push(("C runsvdir", c));
@@ -428,7 +416,7 @@ fn differential_log_in_proctitle() {
 // Our runsvdir only: what C runit does not do.
 
 fn ours_with_c_runsv() -> Option<Variant> {
-    let runsv = c_runsv().or_else(our_runsv)?;
+    let runsv = c_runsv().unwrap_or_else(|| util::bin("runsv"));
     Some(Variant { label: "our runsvdir".into(), runsvdir: util::bin("runsvdir"), runsv })
 }
 
