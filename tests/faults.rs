@@ -249,12 +249,7 @@ fn runsv_of(parent: i32, name: &str) -> Vec<i32> {
 }
 
 fn wait_exit(c: &mut Child) -> std::process::ExitStatus {
-    let mut st = None;
-    wait_for("a supervisor to exit", LIMIT, || {
-        st = c.try_wait().unwrap();
-        st.is_some()
-    });
-    st.unwrap()
+    util::wait_exit("a supervisor", LIMIT, c)
 }
 
 /// A service that logs numbered lines, `<pid> line <n>`, and `<pid> bye <n>` on TERM: each

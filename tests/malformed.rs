@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{bin, peer, script, wait_for, TempDir};
+use crate::util::{self, bin, peer, script, wait_for, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(10);
 const SLEEPER: &str = "#!/bin/sh\nexec sleep 1000\n";
@@ -57,13 +57,7 @@ impl Proc {
 
     /// Waits for the exit code.
     pub fn wait_exit(&mut self) -> i32 {
-        let child = self.child.as_mut().unwrap();
-        let mut code = None;
-        wait_for("the program to exit", LIMIT, || {
-            code = child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1));
-            code.is_some()
-        });
-        code.unwrap()
+        util::code(util::wait_exit("the program", LIMIT, self.child.as_mut().unwrap()))
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use runit::supervise::status::Status;
 
-use crate::util::{bin, comm, peer, script, wait_for, TempDir};
+use crate::util::{self, bin, comm, peer, script, wait_for, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -60,13 +60,7 @@ impl Runsv {
 
     /// Waits for runsv to exit and returns its exit code.
     fn wait_exit(&mut self) -> i32 {
-        let mut code = None;
-        let child = self.child.as_mut().unwrap();
-        wait_for("runsv to exit", LIMIT, || {
-            code = child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1));
-            code.is_some()
-        });
-        code.unwrap()
+        util::code(util::wait_exit("runsv", LIMIT, self.child.as_mut().unwrap()))
     }
 
     fn running(&mut self) -> bool {

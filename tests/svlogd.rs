@@ -70,12 +70,7 @@ fn unread(w: &impl std::os::fd::AsRawFd) -> i32 {
 }
 
 fn wait_exit(c: &mut Child) -> i32 {
-    let mut code = None;
-    wait_for("svlogd to exit", LONG, || {
-        code = c.try_wait().unwrap().map(|s| s.code().unwrap_or(-1));
-        code.is_some()
-    });
-    code.unwrap()
+    util::code(util::wait_exit("svlogd", LONG, c))
 }
 
 /// The files of a log directory in order (rotated files by name, then `current`, `lock`...),

@@ -101,6 +101,21 @@ pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits up to `limit` for `child` to exit and returns how it ended.
+pub fn wait_exit(what: &str, limit: Duration, child: &mut Child) -> std::process::ExitStatus {
+    let mut st = None;
+    wait_for(&format!("{what} to exit"), limit, || {
+        st = child.try_wait().unwrap();
+        st.is_some()
+    });
+    st.unwrap()
+}
+
+/// The exit code of a child that `wait_exit` saw end (-1 when a signal ended it).
+pub fn code(st: std::process::ExitStatus) -> i32 {
+    st.code().unwrap_or(-1)
+}
+
 /// The command name of process `pid` (empty once it is gone).
 pub fn comm(pid: impl std::fmt::Display) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
