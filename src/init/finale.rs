@@ -19,10 +19,11 @@ pub enum Finale {
     Exactly(How),
 }
 
-/// Resolves the finale; a halt powers off where the OS can, as C runit does.
-pub fn choose(finale: Finale) -> How {
+/// Resolves the finale (`reboot_armed`: /etc/runit/reboot is owner-executable); a halt powers
+/// off where the OS can, as C runit does.
+pub fn choose(finale: Finale, reboot_armed: bool) -> How {
     match finale {
-        Finale::ByFile if files::owner_exec(files::REBOOT) => How::Reboot,
+        Finale::ByFile if reboot_armed => How::Reboot,
         Finale::ByFile => How::PowerOff,
         Finale::Exactly(how) => how,
     }

@@ -4,15 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::kill;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use super::effects::{Effects, Native, Reaped};
 use super::finale::{self, Finale};
 use super::spawn::{self, Tty};
 use super::stage::{self, Ended, Next, Stage};
 use super::{files, say};
-use crate::platform::{self, Event, How, Native, Platform, ShutdownSignal, Signal};
+use crate::platform::{self, Event, How, Platform, ShutdownSignal, Signal};
 
 /// C runit's pause before running a crashed stage 2 again, or retrying a failed fork.
 const PAUSE: Duration = Duration::from_secs(5);
@@ -35,10 +34,8 @@ enum Phase {
     Final { halter: Option<Pid>, retry: Option<Instant> },
 }
 
-struct Init<P: Platform> {
-    plat: P,
-    /// The signals PID 1 took over; children get them back at their defaults.
-    signals: Vec<Signal>,
+pub(super) struct Init<E: Effects> {
+    pub(super) fx: E,
     phase: Phase,
     /// /etc/runit/ctrlaltdel while it runs.
     cad: Option<Pid>,
@@ -56,22 +53,20 @@ pub fn run() -> i32 {
     spawn::attach_stdio();
     let signals = signal_set();
     let Some(plat) = event_loop(&signals) else { return 111 };
+    let fx = Native::new(plat, signals);
     // Ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. A child PID namespace
     // answers EINVAL and a container without CAP_SYS_BOOT EPERM: there is no keyboard to route
     // there, so the answer is ignored, as C runit ignores it.
     let _ = platform::set_ctrl_alt_del(true);
     say::info(&["runit-rs ", env!("CARGO_PKG_VERSION"), ": booting."]);
-    let mut init = Init {
-        plat,
-        signals,
-        phase: Phase::Final { halter: None, retry: None },
-        cad: None,
-        finale: Finale::ByFile,
-        pending: None,
-        exit: None,
-    };
-    init.start(Stage::One);
-    init.main_loop()
+    let mut init = Init::boot(fx);
+    loop {
+        let event = init.fx.wait(init.deadline());
+        if let Some(code) = init.step(event) {
+            say::info(&["exit."]);
+            return code;
+        }
+    }
 }
 
 /// SIGCHLD to reap, SIGCONT and SIGINT as runit(8) says, and the OS's shutdown signals.
@@ -87,9 +82,9 @@ fn signal_set() -> Vec<Signal> {
 
 /// Sets up the event wait, retrying on a shortage as C runit retries its self-pipe; gives up
 /// only where the OS backend cannot do it at all.
-fn event_loop(signals: &[Signal]) -> Option<Native> {
+fn event_loop(signals: &[Signal]) -> Option<platform::Native> {
     loop {
-        match Native::new(signals) {
+        match platform::Native::new(signals) {
             Ok(p) => return Some(p),
             Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                 say::warn_err(&["unable to wait for events: "], &e);
@@ -103,32 +98,42 @@ fn event_loop(signals: &[Signal]) -> Option<Native> {
     }
 }
 
-impl<P: Platform> Init<P> {
-    fn main_loop(&mut self) -> i32 {
-        loop {
-            let event = self.plat.wait(self.deadline());
-            // Reap first, on every wakeup: SIGCHLDs coalesce, and a stage that ended decides
-            // what a signal arriving with its exit means.
-            let childless = self.reap();
-            // Every process is a descendant of PID 1: without children, nothing is left.
-            if childless && matches!(self.phase, Phase::Draining { .. }) {
-                self.halt();
-            }
-            match event {
-                Ok(Event::Signal(sig)) => self.on_signal(sig),
-                Ok(Event::Timeout) => self.on_deadline(),
-                Ok(Event::Readable(_) | Event::Gone(_) | Event::DirChanged(_)) => {}
-                Err(e) => {
-                    // Not expected from a working kernel; pause rather than spin, as C does.
-                    say::warn_err(&["unable to wait for events, pausing: "], &e);
-                    nix::unistd::sleep(5);
-                }
-            }
-            if let Some(code) = self.exit {
-                say::info(&["exit."]);
-                return code;
+impl<E: Effects> Init<E> {
+    /// Starts stage 1.
+    pub(super) fn boot(fx: E) -> Init<E> {
+        let mut init = Init {
+            fx,
+            phase: Phase::Final { halter: None, retry: None },
+            cad: None,
+            finale: Finale::ByFile,
+            pending: None,
+            exit: None,
+        };
+        init.start(Stage::One);
+        init
+    }
+
+    /// Handles one wakeup; Some(code) when PID 1 is to end (only in a container whose kernel
+    /// refused to halt).
+    pub(super) fn step(&mut self, event: std::io::Result<Event>) -> Option<i32> {
+        // Reap first, on every wakeup: SIGCHLDs coalesce, and a stage that ended decides what a
+        // signal arriving with its exit means.
+        let childless = self.reap();
+        // Every process is a descendant of PID 1: without children, nothing is left.
+        if childless && matches!(self.phase, Phase::Draining { .. }) {
+            self.halt();
+        }
+        match event {
+            Ok(Event::Signal(sig)) => self.on_signal(sig),
+            Ok(Event::Timeout) => self.on_deadline(),
+            Ok(Event::Readable(_) | Event::Gone(_) | Event::DirChanged(_)) => {}
+            Err(e) => {
+                // Not expected from a working kernel; pause rather than spin, as C does.
+                self.fx.warn(&["unable to wait for events, pausing: "], Some(&e));
+                self.fx.pause();
             }
         }
+        self.exit
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -145,15 +150,10 @@ impl<P: Platform> Init<P> {
     /// Returns true when no child at all is left.
     fn reap(&mut self) -> bool {
         loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => self.on_exit(pid, Ended::Exit(code)),
-                Ok(WaitStatus::Signaled(pid, sig, _)) => {
-                    self.on_exit(pid, Ended::Crash(sig as i32))
-                }
-                Ok(WaitStatus::StillAlive) => return false,
-                Ok(_) => continue,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return e == nix::errno::Errno::ECHILD,
+            match self.fx.reap() {
+                Reaped::Child(pid, ended) => self.on_exit(pid, ended),
+                Reaped::NoneNow => return false,
+                Reaped::Childless => return true,
             }
         }
     }
@@ -162,9 +162,9 @@ impl<P: Platform> Init<P> {
         if self.cad == Some(pid) {
             self.cad = None;
             if let Ended::Crash(_) = ended {
-                say::warn(&["child crashed: ", files::CTRLALTDEL]);
+                self.fx.warn(&["child crashed: ", files::CTRLALTDEL], None);
             }
-            say::info(&["leave stage: ", files::CTRLALTDEL]);
+            self.fx.info(&["leave stage: ", files::CTRLALTDEL]);
             if self.in_stage_two() {
                 self.on_cont();
             }
@@ -188,28 +188,28 @@ impl<P: Platform> Init<P> {
 
     fn stage_ended(&mut self, stage: Stage, pid: Option<Pid>, ended: Ended) {
         if let Some(text) = stage::complaint(ended) {
-            say::warn(&[text, stage.path()]);
+            self.fx.warn(&[text, stage.path()], None);
         }
         match (stage::next(stage, ended), stage) {
             (Next::SkipStage2, _) => {
                 self.leave(stage);
                 self.take_pending();
-                say::warn(&["skipping stage 2..."]);
+                self.fx.warn(&["skipping stage 2..."], None);
                 self.start(Stage::Three);
             }
             (Next::RestartStage2, _) => {
-                say::warn(&["killing all processes in stage 2..."]);
+                self.fx.warn(&["killing all processes in stage 2..."], None);
                 if let Some(pid) = pid {
                     // Stage 2 leads its own session and process group.
-                    let _ = kill(Pid::from_raw(-pid.as_raw()), Signal::SIGKILL);
+                    self.fx.kill(Pid::from_raw(-pid.as_raw()), Signal::SIGKILL);
                 }
-                let until = Instant::now() + PAUSE;
+                let until = self.fx.now() + PAUSE;
                 self.phase = Phase::Pause { stage: Stage::Two, until, restart: true };
             }
             (Next::Following, Stage::One) => {
                 self.leave(stage);
                 if self.take_pending() {
-                    say::warn(&["skipping stage 2..."]);
+                    self.fx.warn(&["skipping stage 2..."], None);
                     self.start(Stage::Three);
                 } else {
                     self.start(Stage::Two);
@@ -237,47 +237,47 @@ impl<P: Platform> Init<P> {
         }
     }
 
-    fn leave(&self, stage: Stage) {
-        say::info(&["leave stage: ", stage.path()]);
+    fn leave(&mut self, stage: Stage) {
+        self.fx.info(&["leave stage: ", stage.path()]);
     }
 
     fn start(&mut self, stage: Stage) {
         let path = stage.path();
-        say::info(&["enter stage: ", path]);
+        self.fx.info(&["enter stage: ", path]);
         let tty = if stage == Stage::One { Tty::Console } else { Tty::Detached };
-        match spawn::spawn(path, tty, &self.signals) {
+        match self.fx.spawn(path, tty) {
             Ok(pid) => self.phase = Phase::Running { stage, pid },
             Err(e) if spawn::transient(&e) => {
-                say::warn_err(&["unable to fork for \"", path, "\" pausing: "], &e);
-                let until = Instant::now() + PAUSE;
+                self.fx.warn(&["unable to fork for \"", path, "\" pausing: "], Some(&e));
+                let until = self.fx.now() + PAUSE;
                 self.phase = Phase::Pause { stage, until, restart: false };
             }
             Err(e) => {
                 // C runit's child reports the failed exec and exits 0: the stage counts as
                 // done and the next one follows.
-                say::warn_err(&["unable to start child: ", path, ": "], &e);
+                self.fx.warn(&["unable to start child: ", path, ": "], Some(&e));
                 self.stage_ended(stage, None, Ended::Exit(0));
             }
         }
     }
 
     fn on_deadline(&mut self) {
-        let now = Instant::now();
+        let now = self.fx.now();
         match self.phase {
             Phase::Pause { stage, until, restart } if now >= until => {
                 if restart {
-                    say::warn(&["restarting."]);
+                    self.fx.warn(&["restarting."], None);
                 }
                 self.start(stage);
             }
             Phase::Stopping { pid, until, killed: false } if now >= until => {
-                say::warn(&["stage 2 not terminated, sending sigkill..."]);
-                let _ = kill(pid, Signal::SIGKILL);
+                self.fx.warn(&["stage 2 not terminated, sending sigkill..."], None);
+                self.fx.kill(pid, Signal::SIGKILL);
                 let until = now + GRACE;
                 self.phase = Phase::Stopping { pid, until, killed: true };
             }
             Phase::Stopping { until, killed: true, .. } if now >= until => {
-                say::warn(&["stage 2 still there after sigkill, going on."]);
+                self.fx.warn(&["stage 2 still there after sigkill, going on."], None);
                 self.leave(Stage::Two);
                 self.start(Stage::Three);
             }
@@ -296,7 +296,7 @@ impl<P: Platform> Init<P> {
             Signal::SIGCONT => self.on_cont(),
             Signal::SIGINT => self.on_ctrl_alt_del(),
             other => {
-                let found = platform::shutdown_signals().iter().find(|s| s.signal == other);
+                let found = self.fx.shutdown_signals().iter().find(|s| s.signal == other);
                 if let Some(s) = found {
                     self.on_shutdown(*s);
                 }
@@ -312,9 +312,9 @@ impl<P: Platform> Init<P> {
     }
 
     /// runit(8): signals only work in stage 2. After the end there is nobody to tell.
-    fn not_now(&self) {
+    fn not_now(&mut self) {
         if !matches!(self.phase, Phase::Final { .. }) {
-            say::warn(&["signals only work in stage 2."]);
+            self.fx.warn(&["signals only work in stage 2."], None);
         }
     }
 
@@ -323,10 +323,10 @@ impl<P: Platform> Init<P> {
         if !self.in_stage_two() {
             return self.not_now();
         }
-        if !files::owner_exec(files::STOPIT) {
+        if !self.fx.owner_exec(files::STOPIT) {
             return;
         }
-        files::disarm_stopit();
+        self.fx.disarm_stopit();
         self.stop_stage_two(Finale::ByFile);
     }
 
@@ -335,16 +335,16 @@ impl<P: Platform> Init<P> {
         if !self.in_stage_two() {
             return self.not_now();
         }
-        if self.cad.is_some() || !files::owner_exec(files::CTRLALTDEL) {
+        if self.cad.is_some() || !self.fx.owner_exec(files::CTRLALTDEL) {
             return;
         }
-        say::info(&["ctrl-alt-del request..."]);
-        say::info(&["enter stage: ", files::CTRLALTDEL]);
-        match spawn::spawn(files::CTRLALTDEL, Tty::Detached, &self.signals) {
+        self.fx.info(&["ctrl-alt-del request..."]);
+        self.fx.info(&["enter stage: ", files::CTRLALTDEL]);
+        match self.fx.spawn(files::CTRLALTDEL, Tty::Detached) {
             Ok(pid) => self.cad = Some(pid),
             Err(e) => {
-                say::warn_err(&["unable to start child: ", files::CTRLALTDEL, ": "], &e);
-                say::info(&["leave stage: ", files::CTRLALTDEL]);
+                self.fx.warn(&["unable to start child: ", files::CTRLALTDEL, ": "], Some(&e));
+                self.fx.info(&["leave stage: ", files::CTRLALTDEL]);
                 self.on_cont();
             }
         }
@@ -353,16 +353,16 @@ impl<P: Platform> Init<P> {
     /// SIGPWR, SIGTERM in a container, the BSDs' SIGUSR1/2: an orderly shutdown, no stopit
     /// needed; during stage 1 it is kept for when stage 1 is over.
     fn on_shutdown(&mut self, s: ShutdownSignal) {
-        if s.container_only && !platform::in_container() {
+        if s.container_only && !self.fx.in_container() {
             return;
         }
         match self.phase {
             Phase::Running { stage: Stage::One, .. } | Phase::Pause { stage: Stage::One, .. } => {
-                say::info(&["shutdown request (", s.signal.as_str(), ") after stage 1..."]);
+                self.fx.info(&["shutdown request (", s.signal.as_str(), ") after stage 1..."]);
                 self.pending = Some(s.how);
             }
             Phase::Running { stage: Stage::Two, .. } | Phase::Pause { stage: Stage::Two, .. } => {
-                say::info(&["shutdown request (", s.signal.as_str(), ")..."]);
+                self.fx.info(&["shutdown request (", s.signal.as_str(), ")..."]);
                 self.stop_stage_two(Finale::Exactly(s.how));
             }
             Phase::Running { stage: Stage::Three, .. }
@@ -377,8 +377,8 @@ impl<P: Platform> Init<P> {
         self.finale = finale;
         match self.phase {
             Phase::Running { stage: Stage::Two, pid } => {
-                let _ = kill(pid, Signal::SIGTERM);
-                let until = Instant::now() + GRACE;
+                self.fx.kill(pid, Signal::SIGTERM);
+                let until = self.fx.now() + GRACE;
                 self.phase = Phase::Stopping { pid, until, killed: false };
             }
             Phase::Pause { stage: Stage::Two, .. } => {
@@ -394,8 +394,8 @@ impl<P: Platform> Init<P> {
     /// it missed gets the chance to save its data), then KILL and the halt once it is all gone
     /// or the grace time is over. Nothing left: straight on, as C runit.
     fn drain(&mut self) {
-        if finale::term_all() {
-            self.phase = Phase::Draining { until: Instant::now() + GRACE };
+        if self.fx.term_all() {
+            self.phase = Phase::Draining { until: self.fx.now() + GRACE };
         } else {
             self.halt();
         }
@@ -403,13 +403,13 @@ impl<P: Platform> Init<P> {
 
     /// KILL to all, then a child halts or reboots.
     fn halt(&mut self) {
-        finale::kill_all();
-        let how = finale::choose(self.finale);
-        match finale::start(how) {
+        self.fx.kill_all();
+        let how = finale::choose(self.finale, self.fx.owner_exec(files::REBOOT));
+        match self.fx.start_halter(how) {
             Ok(pid) => self.phase = Phase::Final { halter: Some(pid), retry: None },
             Err(e) => {
-                say::warn_err(&["unable to fork for halting, pausing: "], &e);
-                let retry = Some(Instant::now() + PAUSE);
+                self.fx.warn(&["unable to fork for halting, pausing: "], Some(&e));
+                let retry = Some(self.fx.now() + PAUSE);
                 self.phase = Phase::Final { halter: None, retry };
             }
         }
@@ -420,8 +420,12 @@ impl<P: Platform> Init<P> {
     /// is how the container halts.
     fn halter_ended(&mut self) {
         self.phase = Phase::Final { halter: None, retry: None };
-        if platform::in_container() {
+        if self.fx.in_container() {
             self.exit = Some(0);
         }
     }
 }
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;
