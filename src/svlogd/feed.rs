@@ -217,6 +217,8 @@ fn decide(patterns: &[(u8, Vec<u8>)], line: &[u8]) -> (bool, bool) {
         match c {
             b'+' | b'-' if pattern::matches(p, line) => sel = *c == b'+',
             b'e' | b'E' if pattern::matches(p, line) => err = *c == b'e',
+            // A pattern that does not match, or a config line of another kind (the config
+            // keeps only these four).
             _ => {}
         }
     }

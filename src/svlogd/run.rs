@@ -123,7 +123,9 @@ impl<P: Platform> Svlogd<P> {
                 // Nothing to do right now: time for the fsyncs that rotation put off.
                 Event::Timeout if syncs => self.dirs.iter_mut().for_each(LogDir::sync_rotated),
                 Event::Signal(sig) => self.signal(sig)?,
-                _ => {}
+                // Woken for the deadline of a timer (handled below), by a fd other than stdin
+                // (none is registered), or by events svlogd never asks for.
+                Event::Timeout | Event::Readable(_) | Event::Gone(_) | Event::DirChanged(_) => {}
             }
             self.timers();
         }
@@ -245,6 +247,7 @@ impl<P: Platform> Svlogd<P> {
                 self.info("sigchild received.");
                 self.reap();
             }
+            // Only the signals of SIGNALS are delivered as events.
             _ => {}
         }
         Ok(())
