@@ -5,6 +5,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod child;
 pub mod chpst;
 pub mod cli;
 pub mod cmd;

@@ -3,7 +3,6 @@
 //! (all OSes; resource limits go through the platform layer).
 
 pub mod envdir;
-pub mod exec;
 pub mod getopt;
 pub mod ids;
 pub mod limits;

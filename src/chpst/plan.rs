@@ -8,10 +8,10 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 
 use super::envdir::{self, EnvEdit, Subdirs};
-use super::exec::pathexec;
 use super::ids::{self, Ids};
 use super::limits::Limits;
 use super::{Fatal, Stop};
+use crate::child::pathexec;
 
 /// Whose identity to take or announce.
 #[derive(Debug, Clone, PartialEq, Eq)]
