@@ -380,9 +380,30 @@ fn waitpid(pid: Pid, flags: libc::c_int) -> io::Result<(libc::pid_t, Status)> {
     Ok((got, Status(status)))
 }
 
-/// Sends `sig` to `pid` (negative: its process group).
-pub fn kill(pid: Pid, sig: Signal) -> io::Result<()> {
+/// Sends `sig` to `pid` (negative: its process group; -1: every process we may signal).
+/// `None` sends nothing and only asks whether such a process exists.
+pub fn kill(pid: Pid, sig: impl Into<Option<Signal>>) -> io::Result<()> {
     Ok(nix::sys::signal::kill(pid, sig)?)
+}
+
+/// Forks a child that runs `body`, a function of ours, instead of a program, and then exits
+/// `code` (PID 1's halter, which makes the reboot call from a process other than PID 1).
+///
+/// # Safety
+/// The caller must be single-threaded: the child then is a complete copy of a consistent
+/// process (no lock held by a thread that does not exist there), so `body` may run ordinary
+/// code, allocation included.
+pub unsafe fn fork_with(code: i32, body: impl FnOnce()) -> io::Result<Pid> {
+    // SAFETY: the caller promises a single-threaded process (see above).
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            body();
+            // SAFETY: _exit ends the forked child without running the parent's destructors.
+            unsafe { libc::_exit(code) }
+        }
+        pid => Ok(Pid::from_raw(pid)),
+    }
 }
 
 /// Replaces this process with `program` run as `argv`, in our environment. Returns only on

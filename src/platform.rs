@@ -8,8 +8,8 @@
 //! - **Signals.** [`Platform::new`] takes over delivery of the given signals: from then on they
 //!   arrive as [`Event::Signal`] from `wait`, never as asynchronous handlers in the program.
 //!   Signals that arrive while the program is busy are not lost (they may coalesce, as POSIX
-//!   signals do). Children spawned afterwards must call [`reset_child_signals`] between fork and
-//!   exec (Command's `pre_exec`) so they start with default dispositions and an empty mask.
+//!   signals do). Children spawned afterwards get default dispositions and an empty mask back
+//!   through [`reset_child_signals`], which `child::spawn` calls between fork and exec.
 //!   Dispositions are process-wide: keep one loop that takes signals per process at a time (the
 //!   self-pipe backends refuse a second one with `AlreadyExists`; dropping a self-pipe or kqueue
 //!   loop restores the previous dispositions, Linux leaves the signals blocked).
@@ -25,7 +25,7 @@
 //! - **Time.** `wait(Some(deadline))` returns [`Event::Timeout`] once the deadline passed and
 //!   nothing else is pending; `wait(None)` sleeps until an event. No backend wakes up on its own.
 //! - **Children** are not an event source of their own: subscribe to SIGCHLD and reap with
-//!   `waitpid(-1, WNOHANG)` until it reports none, on every wakeup (signals coalesce).
+//!   `child::reap` until it reports none, on every wakeup (signals coalesce).
 //! - **OS services**: [`reboot`], [`set_ctrl_alt_del`], [`become_subreaper`]. What an OS lacks
 //!   answers `io::ErrorKind::Unsupported` with the OS named in the message, never a silent
 //!   success; `supports_*` tell in advance.
@@ -156,7 +156,7 @@ pub const SUPPORTS_PID1: bool = imp::SUPPORTS_PID1;
 pub const OS_NAME: &str = std::env::consts::OS;
 
 /// Resets, in a freshly forked child, what [`Platform::new`] changed about `signals`: default
-/// dispositions and an empty signal mask. Async-signal-safe; meant for `Command::pre_exec`.
+/// dispositions and an empty signal mask. Async-signal-safe; called by `child::spawn` in the child.
 pub fn reset_child_signals(signals: &[Signal]) -> io::Result<()> {
     imp::reset_child_signals(signals)
 }
@@ -416,14 +416,14 @@ cfg_if::cfg_if! {
 /// illumos), so that a pid reused by another process, or recorded before a reboot, never
 /// matches. `Ok(None)` when no such process lives (a zombie counts as gone); `Unsupported`
 /// where the OS gives no way to tell.
-pub fn process_ident(pid: u32) -> io::Result<Option<String>> {
+pub fn process_ident(pid: crate::child::Pid) -> io::Result<Option<String>> {
     proc_os::ident(pid)
 }
 
 /// An fd that becomes readable once process `pid`, child or not, has exited: a pidfd on Linux,
 /// a kqueue holding EVFILT_PROC NOTE_EXIT on the BSDs and macOS. `Unsupported` elsewhere (the
 /// caller re-checks [`process_ident`] on a deadline).
-pub fn exit_fd(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
+pub fn exit_fd(pid: crate::child::Pid) -> io::Result<std::os::fd::OwnedFd> {
     proc_os::exit_fd(pid)
 }
 

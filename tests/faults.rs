@@ -430,7 +430,8 @@ fn a_reused_pid_is_not_signalled() {
     fs::create_dir_all(s.join("supervise")).unwrap();
     let bystander = Reaper(Command::new("sleep").arg("1000").spawn().unwrap());
     let pid = bystander.0.id();
-    let token = runit::platform::process_ident(pid).unwrap().unwrap();
+    let token =
+        runit::platform::process_ident(runit::child::Pid::from_raw(pid as i32)).unwrap().unwrap();
     let (boot, ticks) = token.split_once(':').unwrap();
     let err = t.join("stderr");
     let env_path = path_env(&tools(&t));

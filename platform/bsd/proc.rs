@@ -10,16 +10,15 @@ use std::os::fd::OwnedFd;
 use nix::sys::event::{EvFlags, EventFilter, FilterFlag, KEvent, Kqueue};
 
 /// `seconds.microseconds` of the start, or None when `pid` is gone or a zombie.
-pub fn ident(pid: u32) -> io::Result<Option<String>> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
-    Ok(start(pid)?.map(|(sec, usec)| format!("{sec}.{usec:06}")))
+pub fn ident(pid: crate::child::Pid) -> io::Result<Option<String>> {
+    Ok(start(pid.as_raw())?.map(|(sec, usec)| format!("{sec}.{usec:06}")))
 }
 
 /// A kqueue that becomes readable once `pid` exits.
-pub fn exit_fd(pid: u32) -> io::Result<OwnedFd> {
+pub fn exit_fd(pid: crate::child::Pid) -> io::Result<OwnedFd> {
     let kq = Kqueue::new()?;
     let ev = KEvent::new(
-        pid as usize,
+        pid.as_raw() as usize,
         EventFilter::EVFILT_PROC,
         EvFlags::EV_ADD | EvFlags::EV_ONESHOT,
         FilterFlag::NOTE_EXIT,

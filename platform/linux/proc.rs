@@ -8,7 +8,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::OnceLock;
 
 /// `boot-id:start-ticks`, or None when `pid` is gone or a zombie.
-pub fn ident(pid: u32) -> io::Result<Option<String>> {
+pub fn ident(pid: crate::child::Pid) -> io::Result<Option<String>> {
     let stat = match read_small(&format!("/proc/{pid}/stat")) {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -63,8 +63,8 @@ fn start_ticks(stat: &[u8]) -> Option<u64> {
 }
 
 /// A pidfd: readable once `pid` exited (also when it is a zombie nobody reaps).
-pub fn exit_fd(pid: u32) -> io::Result<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+pub fn exit_fd(pid: crate::child::Pid) -> io::Result<OwnedFd> {
+    let pid = pid.as_raw();
     // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
@@ -94,9 +94,9 @@ mod tests {
 
     #[test]
     fn own_process_is_known_and_stable() {
-        let me = std::process::id();
+        let me = crate::child::Pid::this();
         let a = ident(me).unwrap().unwrap();
         assert_eq!(ident(me).unwrap(), Some(a));
-        assert_eq!(ident(u32::MAX / 2).unwrap(), None);
+        assert_eq!(ident(crate::child::Pid::from_raw(i32::MAX / 2)).unwrap(), None);
     }
 }

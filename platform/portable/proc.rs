@@ -7,10 +7,10 @@ use std::os::fd::OwnedFd;
 
 use crate::platform::unsupported;
 
-pub fn ident(_pid: u32) -> io::Result<Option<String>> {
+pub fn ident(_pid: crate::child::Pid) -> io::Result<Option<String>> {
     Err(unsupported("telling processes apart by start time"))
 }
 
-pub fn exit_fd(_pid: u32) -> io::Result<OwnedFd> {
+pub fn exit_fd(_pid: crate::child::Pid) -> io::Result<OwnedFd> {
     Err(unsupported("waiting for a process that is not a child"))
 }

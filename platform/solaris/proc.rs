@@ -19,7 +19,7 @@ const START: usize = 88;
 const NEED: usize = START + 16;
 
 /// `seconds.nanoseconds` of the start, or None when `pid` is gone or a zombie (no LWP left).
-pub fn ident(pid: u32) -> io::Result<Option<String>> {
+pub fn ident(pid: crate::child::Pid) -> io::Result<Option<String>> {
     let mut buf = [0u8; NEED];
     let mut f = match std::fs::File::open(format!("/proc/{pid}/psinfo")) {
         Ok(f) => f,
@@ -30,7 +30,7 @@ pub fn ident(pid: u32) -> io::Result<Option<String>> {
         // A process that ended between the open and the read.
         return if e.raw_os_error() == Some(libc::ENOENT) { Ok(None) } else { Err(e) };
     }
-    if i32_at(&buf, PID).map(|p| p as u32) != Some(pid) {
+    if i32_at(&buf, PID) != Some(pid.as_raw()) {
         return Err(unsupported("reading psinfo of this layout"));
     }
     if i32_at(&buf, NLWP) == Some(0) {
@@ -50,6 +50,6 @@ fn i64_at(b: &[u8], at: usize) -> Option<i64> {
     Some(i64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-pub fn exit_fd(_pid: u32) -> io::Result<OwnedFd> {
+pub fn exit_fd(_pid: crate::child::Pid) -> io::Result<OwnedFd> {
     Err(unsupported("waiting for a process that is not a child"))
 }

@@ -1,17 +1,15 @@
 //! `runit-init` (installed as `init`): started by the kernel it becomes runit; started later,
 //! `init 0` and `init 6` ask the running runit to halt or reboot (Linux, the BSDs, illumos).
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::fs::{OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use crate::child::{self, Pid};
+use crate::platform::Signal;
 
 use crate::init::files::{REBOOT, STOPIT};
 use crate::init::say::errstr;
@@ -66,7 +64,10 @@ fn become_runit(argv0: Option<&Path>) -> i32 {
         candidates.push(PathBuf::from(RUNIT));
     }
     for c in candidates.iter().filter(|c| c.exists()) {
-        let err = Command::new(c).exec();
+        let err = match CString::new(c.as_os_str().as_bytes()) {
+            Ok(prog) => child::exec(&prog, &[&prog]),
+            Err(_) => io::Error::from_raw_os_error(libc::EINVAL),
+        };
         let _ = writeln!(
             io::stderr(),
             "init: warning: unable to start {}: {}",
@@ -108,8 +109,8 @@ fn arm(path: &str) -> Result<(), String> {
 }
 
 fn signal_runit() -> Result<(), String> {
-    kill(Pid::from_raw(1), Signal::SIGCONT)
-        .map_err(|e| format!("unable to signal process 1: {}", e.desc()))
+    child::kill(Pid::from_raw(1), Signal::SIGCONT)
+        .map_err(|e| format!("unable to signal process 1: {}", errstr(&e)))
 }
 
 fn failed(what: &str, path: &str, e: &io::Error) -> String {

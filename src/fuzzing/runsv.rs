@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::child::Pid;
 use crate::platform::Signal;
 use crate::supervise::runsv::machine::{
     Cmd, Effects, Input, Phase, Prog, Service, Which, THROTTLE,
@@ -33,9 +34,9 @@ const SIGTERM: u8 = 0xf7;
 struct World {
     t0: Instant,
     elapsed: Duration,
-    next_pid: u32,
+    next_pid: i32,
     /// Live children: pid and whose.
-    alive: Vec<(u32, Which)>,
+    alive: Vec<(Pid, Which)>,
     fork_fails: bool,
     finish: bool,
     custom_ok: bool,
@@ -58,7 +59,7 @@ impl Effects for World {
         Tai64n { secs: TAI_EPOCH + 1_700_000_000 + self.elapsed.as_secs(), nanos: 0 }
     }
 
-    fn spawn(&mut self, who: Which, _prog: Prog) -> Option<u32> {
+    fn spawn(&mut self, who: Which, _prog: Prog) -> Option<Pid> {
         assert!(
             !self.alive.iter().any(|(_, w)| *w == who),
             "a second process of {who:?} started while one runs"
@@ -67,13 +68,14 @@ impl Effects for World {
             return None;
         }
         self.next_pid += 1;
-        self.alive.push((self.next_pid, who));
-        Some(self.next_pid)
+        let pid = Pid::from_raw(self.next_pid);
+        self.alive.push((pid, who));
+        Some(pid)
     }
 
-    fn signal(&mut self, pid: u32, sig: Signal) {
+    fn signal(&mut self, pid: Pid, sig: Signal) {
         assert!(
-            pid != 0 && self.alive.iter().any(|(p, _)| *p == pid),
+            pid.as_raw() > 0 && self.alive.iter().any(|(p, _)| *p == pid),
             "{sig:?} sent to pid {pid}, not a live child"
         );
     }
@@ -149,10 +151,7 @@ pub fn control(data: &[u8]) {
 /// The child of `svc` exits (as reaped by runsv: only a pid it knows), with a status from `b`:
 /// even values exit with half of it, odd values die of a signal.
 fn exited(svc: &mut Service, w: &mut World, b: Option<u8>) {
-    let pid = svc.pid();
-    if pid == 0 {
-        return;
-    }
+    let Some(pid) = svc.pid() else { return };
     w.alive.retain(|(p, _)| *p != pid);
     let b = i32::from(b.unwrap_or(0));
     let wstat = if b % 2 == 0 { (b / 2) << 8 } else { b & 0x7f };
@@ -176,10 +175,10 @@ fn done(main: &Service, log: &mut Service, w: &mut World) -> bool {
 
 fn check(svc: &Service, w: &mut World) {
     let who = svc.who;
-    let mine: Vec<u32> = w.alive.iter().filter(|(_, x)| *x == who).map(|(p, _)| *p).collect();
+    let mine: Vec<Pid> = w.alive.iter().filter(|(_, x)| *x == who).map(|(p, _)| *p).collect();
     match svc.pid() {
-        0 => assert!(mine.is_empty(), "{who:?} forgot its running child {mine:?}"),
-        pid => assert_eq!(mine, [pid], "{who:?} believes {pid} runs"),
+        None => assert!(mine.is_empty(), "{who:?} forgot its running child {mine:?}"),
+        Some(pid) => assert_eq!(mine, [pid], "{who:?} believes {pid} runs"),
     }
     let published = w.published.get(slot(who)).copied().flatten();
     assert_eq!(published, Some(svc.status()), "{who:?}: published status is stale");
@@ -187,6 +186,6 @@ fn check(svc: &Service, w: &mut World) {
     match svc.phase {
         Phase::Down => assert!(svc.want != Want::Up, "{who:?} wanted up but left down"),
         Phase::Throttled(t) => assert!(t <= now + THROTTLE, "{who:?} throttled too long"),
-        Phase::Run(pid) | Phase::Finish(pid) => assert_ne!(pid, 0),
+        Phase::Run(pid) | Phase::Finish(pid) => assert!(pid.as_raw() > 0),
     }
 }

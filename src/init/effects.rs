@@ -6,8 +6,7 @@
 use std::io;
 use std::time::Instant;
 
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
+use crate::child::{self, Pid};
 
 use super::finale;
 use super::spawn::{self, Tty};
@@ -80,16 +79,16 @@ impl Effects for Native {
 
     fn reap(&mut self) -> Reaped {
         loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => return Reaped::Child(pid, Ended::Exit(code)),
-                Ok(WaitStatus::Signaled(pid, sig, _)) => {
-                    return Reaped::Child(pid, Ended::Crash(sig as i32))
-                }
-                Ok(WaitStatus::StillAlive) => return Reaped::NoneNow,
-                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-                Err(nix::errno::Errno::ECHILD) => return Reaped::Childless,
-                Err(_) => return Reaped::NoneNow,
-            }
+            return match child::reap() {
+                child::Reaped::Child(pid, st) => match (st.exit_code(), st.signal()) {
+                    (Some(code), _) => Reaped::Child(pid, Ended::Exit(code)),
+                    (None, Some(sig)) => Reaped::Child(pid, Ended::Crash(sig)),
+                    // Stopped or continued: not an end (and not asked for: no WUNTRACED).
+                    (None, None) => continue,
+                },
+                child::Reaped::NoneNow => Reaped::NoneNow,
+                child::Reaped::Childless => Reaped::Childless,
+            };
         }
     }
 
@@ -106,7 +105,7 @@ impl Effects for Native {
     }
 
     fn kill(&mut self, pid: Pid, sig: Signal) {
-        let _ = nix::sys::signal::kill(pid, sig);
+        let _ = child::kill(pid, sig);
     }
 
     fn term_all(&mut self) -> bool {

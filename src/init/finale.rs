@@ -3,12 +3,10 @@
 //! the calling process, and in a PID namespace it ends the namespace's init: the child takes
 //! that call so PID 1 itself never dies by it.
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::{fork, ForkResult, Pid};
-
 use super::files;
 use super::say;
-use crate::platform::{self, How};
+use crate::child::{self, kill, Pid};
+use crate::platform::{self, How, Signal};
 
 /// What stage 3 ends in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,15 +50,12 @@ pub fn kill_all() {
 /// Forks the child that halts the machine; returns its pid.
 pub fn start(how: How) -> std::io::Result<Pid> {
     // SAFETY: PID 1 is single-threaded, so the child may run any code; it only ends in _exit.
-    match unsafe { fork() }? {
-        ForkResult::Parent { child } => Ok(child),
-        ForkResult::Child => halt_now(how),
-    }
+    unsafe { child::fork_with(111, || halt_now(how)) }
 }
 
-/// In the child: the messages and calls of C runit, in its order. Only returns by _exit, when
-/// the kernel refused (no CAP_SYS_BOOT in a container).
-fn halt_now(how: How) -> ! {
+/// In the child: the messages and calls of C runit, in its order. Returns only when the kernel
+/// refused (no CAP_SYS_BOOT in a container); the child then exits 111.
+fn halt_now(how: How) {
     let order: &[(How, &str)] = match how {
         How::Reboot => &[(How::Reboot, "system reboot.")],
         How::PowerOff => &[(How::PowerOff, "power off..."), (How::Halt, "system halt.")],
@@ -75,8 +70,6 @@ fn halt_now(how: How) -> ! {
             say::warn_err(&["unable to ", verb(*step), ": "], &e);
         }
     }
-    // SAFETY: _exit ends the forked child without running the parent's destructors.
-    unsafe { libc::_exit(111) }
 }
 
 fn verb(how: How) -> &'static str {

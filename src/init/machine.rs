@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use nix::unistd::Pid;
+use crate::child::Pid;
 
 use super::effects::{Effects, Native, Reaped};
 use super::finale::{self, Finale};
@@ -247,7 +247,7 @@ impl<E: Effects> Init<E> {
         let tty = if stage == Stage::One { Tty::Console } else { Tty::Detached };
         match self.fx.spawn(path, tty) {
             Ok(pid) => self.phase = Phase::Running { stage, pid },
-            Err(e) if spawn::transient(&e) => {
+            Err(e) if crate::child::transient(&e) => {
                 self.fx.warn(&["unable to fork for \"", path, "\" pausing: "], Some(&e));
                 let until = self.fx.now() + PAUSE;
                 self.phase = Phase::Pause { stage, until, restart: false };

@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::time::{Duration, Instant};
 
-use nix::unistd::Pid;
+use crate::child::Pid;
 
 use super::super::effects::{Effects, Reaped};
 use super::super::files;

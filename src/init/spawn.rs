@@ -1,16 +1,15 @@
 //! Starting the stage scripts and ctrl-alt-del: each in a session of its own, with default
 //! signal handling; stage 1 with the console as controlling terminal (all OSes).
 
+use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
-use nix::unistd::Pid;
 
-use crate::platform::{self, Signal};
+use crate::child::{self, Pid, Session, Spec};
+use crate::platform::Signal;
 
 const CONSOLE: &str = "/dev/console";
 
@@ -42,25 +41,26 @@ pub enum Tty {
     Console,
 }
 
-/// Starts `path` with no arguments and our environment. `signals` are those PID 1 took over;
-/// the child gets them back at their defaults, unblocked.
+/// Starts `path` with no arguments and our environment, in a session of its own (so stage 2's
+/// group can be killed as a whole and no child inherits PID 1's session), with the console as
+/// controlling terminal for stage 1. `signals` are those PID 1 took over; the child gets them
+/// back at their defaults, unblocked. A failed exec comes back as the error, as C runit sees
+/// it. Failure to get the console (it is some other session's terminal) leaves stage 1
+/// without a controlling terminal, as C runit on Linux always has it; not worth failing the
+/// boot.
 pub fn spawn(path: &str, tty: Tty, signals: &[Signal]) -> io::Result<Pid> {
     attach_stdio();
     let console = match tty {
         Tty::Console => console_or_warn(),
         Tty::Detached => None,
     };
-    let ctty: Option<RawFd> = console.as_ref().map(|fd| fd.as_raw_fd());
-    let sigs: Vec<Signal> = signals.to_vec();
-    let mut cmd = Command::new(path);
-    // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
-    // calls (setsid, ioctl, dup2, sigaction, sigprocmask); `sigs` was allocated before the fork.
-    unsafe {
-        cmd.pre_exec(move || child_setup(ctty, &sigs));
-    }
-    let child = cmd.spawn()?;
-    // The Child handle is dropped without waiting: PID 1 reaps every child with waitpid(-1).
-    Ok(Pid::from_raw(child.id() as i32))
+    let program = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let argv = [program.as_c_str()];
+    child::spawn(&Spec {
+        session: console.as_ref().map_or(Session::New, |fd| Session::Terminal(fd.as_raw_fd())),
+        signals,
+        ..Spec::new(&program, &argv)
+    })
 }
 
 fn console_or_warn() -> Option<OwnedFd> {
@@ -71,27 +71,4 @@ fn console_or_warn() -> Option<OwnedFd> {
             None
         }
     }
-}
-
-/// In the child: a session of its own (so stage 2's group can be killed as a whole and no
-/// child inherits PID 1's session), the console as controlling terminal for stage 1, and the
-/// signals back at their defaults.
-fn child_setup(ctty: Option<RawFd>, signals: &[Signal]) -> io::Result<()> {
-    let _ = nix::unistd::setsid();
-    if let Some(fd) = ctty {
-        // Failure (the console is some other session's terminal) leaves stage 1 without a
-        // controlling terminal, as C runit on Linux always has it; not worth failing the boot.
-        let _ = platform::set_controlling_tty(fd);
-        for target in 0..3 {
-            // SAFETY: dup2 onto the child's own standard descriptors.
-            unsafe { libc::dup2(fd, target) };
-        }
-    }
-    platform::reset_child_signals(signals)
-}
-
-/// Whether a failed start is worth retrying later (no process slot or memory right now)
-/// rather than treated as a stage that ran and ended, as C runit treats a failed exec.
-pub fn transient(err: &io::Error) -> bool {
-    matches!(err.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOMEM))
 }

@@ -1,4 +1,5 @@
 //! The supervision core shared by runsv and sv: the `supervise/` directory's files and formats.
 
+pub mod protocol;
 pub mod runsv;
 pub mod status;

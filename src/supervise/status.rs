@@ -26,10 +26,31 @@ pub enum Want {
     Exit,
 }
 
+impl Want {
+    /// The record's byte: `u`, or `d` for both down and exit.
+    pub fn byte(self) -> u8 {
+        match self {
+            Want::Up => b'u',
+            Want::Down | Want::Exit => b'd',
+        }
+    }
+
+    /// The want of a record's byte: anything but `u` reads as down, as in runit.
+    pub fn from_byte(b: u8) -> Want {
+        if b == b'u' {
+            Want::Up
+        } else {
+            Want::Down
+        }
+    }
+}
+
 /// One status record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
     pub since: Tai64n,
+    /// The field as the record holds it (0: no process), not a `child::Pid`: a record written
+    /// by anyone may hold any value, and sv prints it as C's does, unsigned.
     pub pid: u32,
     pub paused: bool,
     pub want: Want,
@@ -62,7 +83,7 @@ impl Status {
         b[..12].copy_from_slice(&self.since.to_bytes());
         b[12..16].copy_from_slice(&self.pid.to_le_bytes());
         b[16] = u8::from(self.paused);
-        b[17] = if self.want == Want::Up { b'u' } else { b'd' };
+        b[17] = self.want.byte();
         b[18] = u8::from(self.term_sent);
         b[19] = match self.state {
             State::Down => 0,
@@ -91,7 +112,7 @@ impl Status {
             since: Tai64n::from_bytes(&t),
             pid,
             paused: paused != 0,
-            want: if want == b'u' { Want::Up } else { Want::Down },
+            want: Want::from_byte(want),
             term_sent: runit.first().is_some_and(|x| *x != 0),
             state,
         })

@@ -1,33 +1,11 @@
 //! sv's command line (all OSes): the options `-v`, `-w sec`, `-V` parsed the way runit's getopt
 //! does (no permutation: options end at the first argument that is not one), and the command
-//! word turned into what to send and what to wait for, following the C program's dispatch.
+//! word turned into what to send and what to wait for (`protocol::verb`, C's dispatch).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-/// What sv does to each service before (optionally) waiting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Act {
-    /// Write the command letters to `supervise/control`.
-    Control,
-    /// Print the status line (the `status` command).
-    Status,
-    /// Nothing (`check` only waits).
-    Nothing,
-}
-
-/// The meaning of a command word.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub act: Act,
-    /// The letters sent (for `Control`) and checked while waiting. `C` is `check`'s "whatever
-    /// state is wanted".
-    pub acts: Vec<u8>,
-    /// Wait for the letters to take effect, then report.
-    pub wait: bool,
-    /// On timeout send `k` (the `force-*` verbs).
-    pub kill: bool,
-}
+use crate::supervise::protocol::{verb, Plan};
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +47,7 @@ fn parse_rest(argv: &[OsString], prog: &[u8], lsb: bool) -> Result<Invocation, R
     if services.is_empty() {
         return Err(Refused::Usage { note: None });
     }
-    let plan = plan(action.as_bytes(), lsb, opts.verbose).ok_or(Refused::Usage { note: None })?;
+    let plan = verb(action.as_bytes(), lsb, opts.verbose).ok_or(Refused::Usage { note: None })?;
     Ok(Invocation { prog: prog.to_vec(), lsb, plan, wait_secs: opts.wait, services })
 }
 
@@ -159,76 +137,12 @@ pub fn scan_ulong(s: &[u8]) -> u64 {
         .fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
 }
 
-fn p(act: Act, acts: &[u8], wait: bool, kill: bool) -> Option<Plan> {
-    Some(Plan { act, acts: acts.to_vec(), wait, kill })
-}
-
-/// The command word's meaning, as in runit's sv.c: mostly only the first character counts;
-/// the LSB verbs and `check` are matched whole. `-v` makes the plain commands wait.
-pub fn plan(action: &[u8], lsb: bool, verbose: bool) -> Option<Plan> {
-    use Act::Control as C;
-    let first = *action.first()?;
-    match first {
-        b'x' | b'e' => p(C, b"x", verbose, false),
-        b'X' | b'E' => p(C, b"x", true, true),
-        b'D' => p(C, b"d", true, true),
-        b'T' => p(C, b"tc", true, true),
-        b't' if action == b"try-restart" => p(C, b"tc", true, false),
-        b'c' if action == b"check" => p(Act::Nothing, b"C", true, false),
-        b'u' | b'd' | b'o' | b'p' | b'h' | b'a' | b'i' | b'k' | b'q' | b'1' | b'2' | b't'
-        | b'c' => p(C, &[first], verbose, false),
-        b's' => match action {
-            b"shutdown" => p(C, b"x", true, false),
-            b"start" => p(C, b"u", true, false),
-            b"stop" => p(C, b"d", true, false),
-            _ if lsb && action != b"status" => None,
-            _ => p(Act::Status, b"s", false, false),
-        },
-        b'r' => match action {
-            b"restart" => p(C, b"tcu", true, false),
-            b"reload" => p(C, b"h", true, false),
-            _ => None,
-        },
-        b'f' => match action {
-            b"force-reload" => p(C, b"tc", true, true),
-            b"force-restart" => p(C, b"tcu", true, true),
-            b"force-shutdown" => p(C, b"x", true, true),
-            b"force-stop" => p(C, b"d", true, true),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn commands() {
-        assert_eq!(plan(b"up", false, false).unwrap().acts, b"u");
-        assert_eq!(plan(b"upper", false, false).unwrap().acts, b"u");
-        assert_eq!(
-            plan(b"term", false, true).unwrap(),
-            Plan { act: Act::Control, acts: b"t".to_vec(), wait: true, kill: false }
-        );
-        assert_eq!(plan(b"try-restart", false, false).unwrap().acts, b"tc");
-        assert_eq!(plan(b"check", false, false).unwrap().act, Act::Nothing);
-        assert_eq!(plan(b"cont", false, false).unwrap().acts, b"c");
-        assert_eq!(plan(b"sfoo", false, false).unwrap().act, Act::Status);
-        assert_eq!(plan(b"sfoo", true, false), None);
-        assert_eq!(plan(b"status", true, false).unwrap().act, Act::Status);
-        assert_eq!(plan(b"restart", false, false).unwrap().acts, b"tcu");
-        assert_eq!(plan(b"rfoo", false, false), None);
-        assert!(plan(b"force-stop", false, false).unwrap().kill);
-        assert_eq!(plan(b"force-foo", false, false), None);
-        assert_eq!(plan(b"", false, false), None);
-        assert_eq!(plan(b"zap", false, false), None);
-        assert!(plan(b"X", false, false).unwrap().kill);
     }
 
     #[test]

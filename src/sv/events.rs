@@ -10,12 +10,12 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
-use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use crate::platform::{self, Event, Interest, Native, Platform, Signal};
+use crate::child::{self, Pid};
+use crate::platform::{Event, Interest, Native, Platform, Signal};
 
-use super::svc::open_fifo_write;
+use crate::supervise::protocol::{self, open_fifo_write};
 
 /// The signals sv takes over while waiting; check children get them back at default.
 pub const SIGNALS: [Signal; 1] = [Signal::SIGCHLD];
@@ -61,7 +61,7 @@ impl Events {
         if n.watch_dir(&dir.join("supervise")).is_err() {
             return false;
         }
-        let f = match open_fifo_write(&dir.join("supervise/ok")) {
+        let f = match open_fifo_write(&dir.join(protocol::MAIN.ok)) {
             Ok(f) => OwnedFd::from(f),
             // No runsv: the check that follows reports it; nothing to wait for.
             Err(_) => return true,
@@ -103,11 +103,11 @@ impl Events {
         self.held.retain(|f| f.as_raw_fd() != fd);
     }
 
-    /// Waits for `child` to exit, until `until`; None on timeout. Other events seen meanwhile
+    /// Waits for child `pid` to exit, until `until`; None on timeout. Other events seen meanwhile
     /// are remembered so the next `wait` does not sleep through them.
-    pub fn wait_child(&mut self, child: &mut Child, until: Option<Instant>) -> Option<ExitStatus> {
+    pub fn wait_child(&mut self, pid: Pid, until: Option<Instant>) -> Option<child::Status> {
         loop {
-            if let Ok(Some(st)) = child.try_wait() {
+            if let Ok(Some(st)) = child::try_wait(pid) {
                 return Some(st);
             }
             if until.is_some_and(|u| Instant::now() >= u) {
@@ -147,9 +147,4 @@ fn sleep_until(until: Option<Instant>) {
     let now = Instant::now();
     let end = soonest(until, now + POLL);
     std::thread::sleep(end.saturating_duration_since(now));
-}
-
-/// Prepares a child of sv for exec: default signal handling, as before sv took SIGCHLD over.
-pub fn reset_signals() -> std::io::Result<()> {
-    platform::reset_child_signals(&SIGNALS)
 }

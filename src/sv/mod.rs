@@ -30,10 +30,11 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
-use args::{Act, Refused};
+use args::Refused;
 use out::Out;
-use svc::{Ctx, Service};
+use svc::{Ctx, Sent, Service};
 
+use crate::supervise::protocol::Act;
 use crate::tai::Tai64n;
 
 /// Where service names are looked up unless `$SVDIR` says otherwise.
@@ -57,14 +58,14 @@ pub fn run(argv: &[OsString]) -> i32 {
     let mut ctx = Ctx {
         out: Out::default(),
         lsb,
-        first_act: plan.acts.first().copied().unwrap_or(b's'),
+        first: plan.letters.first().copied(),
         start: Tai64n::now(),
     };
     let mut pending = Vec::new();
     for name in &inv.services {
         let Some(svc) = locate(&mut ctx, &svdir, name) else { continue };
         match plan.act {
-            Act::Control if svc::control(&mut ctx, &svc, &plan.acts) == -1 => continue,
+            Act::Control if svc::control(&mut ctx, &svc, &plan.letters) == Sent::Failed => continue,
             Act::Status => {
                 if let Some(code) = svc::status(&mut ctx, &svc) {
                     return code;

@@ -4,13 +4,13 @@
 //! Texts, their order and what counts as a failure follow runit's sv.c; deviations are marked.
 
 use std::ffi::OsStr;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::out::{self, Out};
+use crate::supervise::protocol::{self, open_fifo_write, Letter, Probe, MAIN};
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -28,7 +28,7 @@ pub struct Ctx {
     pub out: Out,
     pub lsb: bool,
     /// The first command letter: for `x`, "runsv not running" is success.
-    pub first_act: u8,
+    pub first: Option<Letter>,
     /// When sv started: `t`, `k` and `o` wait for a status record newer than that.
     pub start: Tai64n,
 }
@@ -72,15 +72,6 @@ pub fn is_dir(p: &Path) -> io::Result<()> {
     }
 }
 
-/// Opens a FIFO for writing without blocking: ENXIO when nobody reads it.
-pub fn open_fifo_write(path: &Path) -> io::Result<File> {
-    OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path)
-}
-
-fn is_enxio(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ENXIO)
-}
-
 /// The service's log subdirectory label in messages, as C's `islog`.
 pub fn log_label(name: &[u8]) -> Vec<u8> {
     let mut l = name.to_vec();
@@ -91,22 +82,18 @@ pub fn log_label(name: &[u8]) -> Vec<u8> {
 /// Reads the state of the supervisor of `base` (a service or its `log`), reporting problems
 /// under `label`.
 pub fn get(ctx: &mut Ctx, base: &Path, label: &[u8]) -> Got {
-    match open_fifo_write(&base.join("supervise/ok")) {
-        Ok(f) => drop(f),
-        Err(e) if is_enxio(&e) => {
-            if ctx.first_act == b'x' {
-                ctx.out.ok(label, "runsv not running");
-            } else {
-                ctx.out.fail(label, "runsv not running", None);
-            }
+    match protocol::probe(&base.join(MAIN.ok)) {
+        Probe::Running => {}
+        Probe::NotRunning => {
+            not_running(ctx, label, ctx.first);
             return Got::NotRunning;
         }
-        Err(e) => {
+        Probe::Failed(e) => {
             ctx.out.warn(label, "unable to open supervise/ok", Some(&e));
             return Got::Trouble;
         }
     }
-    match read_record(&base.join("supervise/status")) {
+    match read_record(&base.join(MAIN.status)) {
         Ok(Some(st)) => Got::Record(st),
         // Deviation: C also reports a valid 18-byte daemontools record, and a record whose
         // state byte is not 0, 1 or 2, as "bad format"; here the former is read (state from
@@ -133,25 +120,34 @@ fn read_record(path: &Path) -> Result<Option<Status>, (&'static str, io::Error)>
     Ok(Status::decode(&buf).ok())
 }
 
-/// The want byte of the record (`u` or `d`), as C compares it with command letters.
-pub fn want_byte(st: &Status) -> u8 {
-    if st.want == Want::Up {
-        b'u'
+/// "runsv not running": a success when the letter sent is `x`, a failure otherwise.
+fn not_running(ctx: &mut Ctx, label: &[u8], letter: Option<Letter>) {
+    if letter == Some(Letter::Exit) {
+        ctx.out.ok(label, "runsv not running");
     } else {
-        b'd'
+        ctx.out.fail(label, "runsv not running", None);
     }
 }
 
-/// Appends the status line of one record (C's svstatus_print) and tells 1 if there is a
-/// process, 2 if not, 0 if the `down` file could not be checked (warned on stderr, nothing
-/// appended).
-pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u8]) -> u8 {
+/// What [`print`] printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printed {
+    /// The line of a record with a process.
+    Process,
+    /// The line of a record without one.
+    NoProcess,
+    /// Nothing: the `down` file could not be checked (warned on stderr).
+    Nothing,
+}
+
+/// Appends the status line of one record (C's svstatus_print).
+pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u8]) -> Printed {
     let normally_up = match fs::metadata(base.join("down")) {
         Ok(_) => false,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => true,
         Err(e) => {
             out::warn_stderr("unable to stat", service, "down", &e);
-            return 0;
+            return Printed::Nothing;
         }
     };
     let o = &mut ctx.out;
@@ -168,13 +164,14 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
     let age = Tai64n::now().secs.saturating_sub(st.since.secs);
     o.puts(format!("{age}s").as_bytes());
     let pid = st.pid != 0;
-    let want = want_byte(st);
+    // The record holds `u` or `d` (an exit is recorded as `d`).
+    let wants_up = st.want == Want::Up;
     let suffixes: [(bool, &[u8]); 6] = [
         (pid && !normally_up, b", normally down"),
         (!pid && normally_up, b", normally up"),
         (pid && st.paused, b", paused"),
-        (!pid && want == b'u', b", want up"),
-        (pid && want == b'd', b", want down"),
+        (!pid && wants_up, b", want up"),
+        (pid && !wants_up, b", want down"),
         (pid && st.term_sent, b", got TERM"),
     ];
     for (on, s) in suffixes {
@@ -183,9 +180,9 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
         }
     }
     if pid {
-        1
+        Printed::Process
     } else {
-        2
+        Printed::NoProcess
     }
 }
 
@@ -203,9 +200,9 @@ pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<i32> {
     // runit 2.3.0: the LSB exit code reflects the service itself. 2.1.2 let the log service's
     // state overwrite it, so a down service with a running logger read as running (exit 0).
     ctx.lsb.then_some(match main {
-        1 => 0,
-        2 => 3,
-        _ => 4,
+        Printed::Process => 0,
+        Printed::NoProcess => 3,
+        Printed::Nothing => 4,
     })
 }
 
@@ -230,40 +227,50 @@ fn status_log(ctx: &mut Ctx, svc: &Service) {
     }
 }
 
-/// Sends `letters` to the service's runsv (C's control): 1 sent, 0 not needed (it already
-/// wants that), -1 failed (reported).
-pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[u8]) -> i8 {
-    let Got::Record(st) = get(ctx, &svc.dir, &svc.name) else { return -1 };
-    let a = letters.first().copied().unwrap_or(b's');
-    // `d` is still sent when down is wanted but no TERM went out (a service started `once`).
-    if want_byte(&st) == a && (a != b'd' || st.term_sent) {
-        return 0;
+/// What [`control`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Sent,
+    /// Not needed: the record already wants that.
+    NotNeeded,
+    /// Failed (reported).
+    Failed,
+}
+
+/// Sends `letters` to the service's runsv (C's control).
+pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[Letter]) -> Sent {
+    let Got::Record(st) = get(ctx, &svc.dir, &svc.name) else { return Sent::Failed };
+    let already = match letters.first() {
+        Some(Letter::Up) => st.want == Want::Up,
+        // `d` is still sent when down is wanted but no TERM went out (a service started `once`).
+        Some(Letter::Down) => st.want != Want::Up && st.term_sent,
+        _ => false,
+    };
+    if already {
+        return Sent::NotNeeded;
     }
-    let mut f = match open_fifo_write(&svc.dir.join("supervise/control")) {
+    let mut f = match open_fifo_write(&svc.dir.join(MAIN.control)) {
         Ok(f) => f,
-        Err(e) if is_enxio(&e) => {
-            if a == b'x' {
-                ctx.out.ok(&svc.name, "runsv not running");
-            } else {
-                ctx.out.fail(&svc.name, "runsv not running", None);
-            }
-            return -1;
+        Err(e) if protocol::nobody_reads(&e) => {
+            not_running(ctx, &svc.name, letters.first().copied());
+            return Sent::Failed;
         }
         Err(e) => {
             ctx.out.warn(&svc.name, "unable to open supervise/control", Some(&e));
-            return -1;
+            return Sent::Failed;
         }
     };
     // One write, as C: the letters of `restart` (tcu) arrive together.
-    match f.write(letters) {
-        Ok(n) if n == letters.len() => 1,
+    let bytes = protocol::bytes(letters);
+    match f.write(&bytes) {
+        Ok(n) if n == bytes.len() => Sent::Sent,
         Ok(_) => {
             ctx.out.warn(&svc.name, "unable to write to supervise/control", None);
-            -1
+            Sent::Failed
         }
         Err(e) => {
             ctx.out.warn(&svc.name, "unable to write to supervise/control", Some(&e));
-            -1
+            Sent::Failed
         }
     }
 }

@@ -6,16 +6,18 @@
 //! event to announce "now": retried after 25 ms, doubling up to 250 ms), or a short poll where
 //! the platform cannot watch.
 
+use std::ffi::CString;
 use std::fs;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-use super::args::Plan;
 use super::events::{self, Events};
 use super::out::{self, KILL, OK, TIMEOUT};
-use super::svc::{self, want_byte, Ctx, Got, Service};
-use crate::supervise::status::{State, Status};
+use super::svc::{self, Ctx, Got, Service};
+use crate::child::{self, Dir, Spec};
+use crate::platform::Signal;
+use crate::supervise::protocol::{Goal, Letter, Plan};
+use crate::supervise::status::{State, Status, Want};
 
 const FIRST_RETRY: Duration = Duration::from_millis(25);
 const MAX_RETRY: Duration = Duration::from_millis(250);
@@ -136,14 +138,14 @@ fn settle(
 fn check(ctx: &mut Ctx, plan: &Plan, p: &mut Pending, script: &mut Script) -> Verdict {
     let st = match svc::get(ctx, &p.svc.dir, &p.svc.name) {
         Got::Record(st) => st,
-        Got::NotRunning if plan.acts.first() == Some(&b'x') => return Verdict::Done,
+        Got::NotRunning if plan.letters.first() == Some(&Letter::Exit) => return Verdict::Done,
         Got::NotRunning | Got::Trouble => return Verdict::Failed,
     };
     let due = p.next.map_or(true, |t| Instant::now() >= t);
     script.may_run |= due || p.last != Some(st);
     p.last = Some(st);
-    for &letter in &plan.acts {
-        if !reached(ctx, &st, letter, &p.svc, script) {
+    for &goal in &plan.goals {
+        if !reached(ctx, &st, goal, &p.svc, script) {
             return Verdict::NotYet;
         }
     }
@@ -155,29 +157,34 @@ fn check(ctx: &mut Ctx, plan: &Plan, p: &mut Pending, script: &mut Script) -> Ve
 }
 
 /// Whether one command letter has taken effect, by the rules of runit's sv.c.
-fn reached(ctx: &mut Ctx, st: &Status, letter: u8, svc: &Service, script: &mut Script) -> bool {
+fn reached(ctx: &mut Ctx, st: &Status, goal: Goal, svc: &Service, script: &mut Script) -> bool {
     let pid = st.pid != 0;
-    let want = want_byte(st);
+    // The record holds `u` or `d` (an exit is recorded as `d`).
+    let wants_down = st.want != Want::Up;
     // runit 2.3.0: `check` waits for the state that is wanted (2.1.2 only ran ./check when
     // there was a process, and reported a down service as fine).
-    let c = match letter {
-        b'C' if want == b'd' => b'd',
-        b'C' => b'u',
-        c => c,
+    let letter = match goal {
+        Goal::Wanted if wants_down => Letter::Down,
+        Goal::Wanted => Letter::Up,
+        Goal::Done(l) => l,
     };
     // Deviation: C compares whole seconds, so a record written earlier in the second sv
     // started counts as new, and `restart` could report success before runsv even got the
     // command. The record's full timestamp is compared here.
     let old = st.since < ctx.start;
-    match c {
-        b'x' => false,
-        b'u' => pid && st.state == State::Run && script.ok(svc),
-        b'd' => !pid && st.state == State::Down,
-        b't' | b'k' => (!pid && want == b'd') || (!old && pid && !st.term_sent && script.ok(svc)),
-        b'o' => !((!pid && old) || (pid && want != b'd')),
-        b'p' => !pid || st.paused,
-        b'c' => !pid || !st.paused,
-        _ => true,
+    match letter {
+        Letter::Exit => false,
+        Letter::Up => pid && st.state == State::Run && script.ok(svc),
+        Letter::Down => !pid && st.state == State::Down,
+        Letter::Term | Letter::Kill => {
+            (!pid && wants_down) || (!old && pid && !st.term_sent && script.ok(svc))
+        }
+        Letter::Once => (pid || !old) && (!pid || wants_down),
+        Letter::Pause => !pid || st.paused,
+        Letter::Cont => !pid || !st.paused,
+        Letter::Hup | Letter::Alarm | Letter::Int | Letter::Quit | Letter::Usr1 | Letter::Usr2 => {
+            true
+        }
     }
 }
 
@@ -220,28 +227,27 @@ impl Script<'_> {
         }
         // SIGCHLD must be taken over before the child can exit, or its exit could go unseen.
         self.ev.prepare();
-        let mut cmd = Command::new("./check");
-        cmd.current_dir(&svc.dir);
-        // SAFETY: between fork and exec only async-signal-safe calls: sigaction/sigprocmask
-        // in reset_signals, and close(2). Standard output is closed, as C does.
-        unsafe {
-            cmd.pre_exec(|| {
-                let _ = events::reset_signals();
-                libc::close(1);
-                Ok(())
-            });
-        }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
+        let Ok(dir) = CString::new(svc.dir.as_os_str().as_bytes()) else {
+            let e = std::io::Error::from_raw_os_error(libc::EINVAL);
+            return spawn_failed(svc, &e);
+        };
+        let pid = match child::spawn(&Spec {
+            dir: Some(Dir::Path(&dir)),
+            // Standard output is closed, as C does.
+            close: &[1],
+            signals: &events::SIGNALS,
+            ..Spec::new(c"./check", &[c"./check"])
+        }) {
+            Ok(pid) => pid,
             Err(e) => return spawn_failed(svc, &e),
         };
         let until = self.deadline.map(|d| d.max(Instant::now() + CHECK_GRACE));
-        match self.ev.wait_child(&mut child, until) {
+        match self.ev.wait_child(pid, until) {
             // Deviation: C's wait_exitcode() reads a death by signal as exit code 0, ready.
             Some(st) => st.success(),
             None => {
-                let _ = child.kill();
-                let _ = child.wait();
+                let _ = child::kill(pid, Signal::SIGKILL);
+                let _ = child::wait(pid);
                 false
             }
         }
@@ -251,7 +257,7 @@ impl Script<'_> {
 /// C forks, then the child warns if exec fails and exits 0, which reads as "ready"; a failed
 /// fork is "not ready".
 fn spawn_failed(svc: &Service, e: &std::io::Error) -> bool {
-    let fork = matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOMEM));
+    let fork = child::transient(e);
     let what = if fork { "unable to fork for" } else { "unable to run" };
     out::warn_stderr(what, &svc.name, "check", e);
     !fork
@@ -267,6 +273,6 @@ fn timeout(ctx: &mut Ctx, plan: &Plan, svc: &Service) {
     ctx.out.puts(b"\n");
     ctx.out.flush();
     if plan.kill {
-        svc::control(ctx, svc, b"k");
+        svc::control(ctx, svc, &[Letter::Kill]);
     }
 }

@@ -25,6 +25,7 @@ use std::path::Path;
 use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode, SFlag};
 
+use crate::supervise::protocol::{self, Probe, LOG, MAIN};
 use crate::supervise::status::{State, Status, Want, STATUS_LEN};
 
 /// Where a service's log stands.
@@ -65,8 +66,7 @@ pub fn log_dir<Fd: AsFd>(dir: &Fd, name: &OsStr) -> LogDir {
 /// Whether a runsv supervises `<name>/log` now (it holds `log/supervise/ok` open for reading;
 /// opening it for writing without blocking fails with ENXIO otherwise, as sv relies on).
 pub fn log_supervised<Fd: AsFd>(dir: &Fd, name: &OsStr) -> bool {
-    let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-    openat(dir.as_fd(), &join(name, "log/supervise/ok"), flags, Mode::empty()).is_ok()
+    matches!(protocol::probe_at(dir, &join(name, LOG.ok)), Probe::Running)
 }
 
 /// Whether restarting the runsv of `name` leaves the service as it is now (see above); None
@@ -83,7 +83,7 @@ pub fn restart_is_transparent<Fd: AsFd>(dir: &Fd, name: &OsStr) -> Option<bool> 
 }
 
 fn read_status<Fd: AsFd>(dir: &Fd, name: &OsStr) -> Option<Status> {
-    let path = join(name, "supervise/status");
+    let path = join(name, MAIN.status);
     let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
     let fd: OwnedFd = openat(dir.as_fd(), &path, flags, Mode::empty()).ok()?;
     let mut buf = Vec::with_capacity(STATUS_LEN);

@@ -8,9 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
 use nix::fcntl::OFlag;
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
-use nix::unistd::Pid;
+
+use crate::child::{self, Pid};
 
 use crate::platform::{Platform, WatchId};
 use crate::svdir::logdir::{self, LogDir};
@@ -147,7 +148,7 @@ impl<P: Platform> Supervisor<P> {
             svc.set_log_watch(None);
             match svc.pid() {
                 Some(pid) => {
-                    let _ = kill(pid, Signal::SIGTERM);
+                    let _ = child::kill(pid, Signal::SIGTERM);
                     svc.stopping = true;
                 }
                 None => self.table.remove(slot),
@@ -181,7 +182,7 @@ impl<P: Platform> Supervisor<P> {
         let spawned = self.spawner.start(dir, name);
         let failure = spawned.as_ref().err().map(|e| {
             // runit's words for a failed fork; anything else (a name runsv cannot be given).
-            let fork_failed = matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM));
+            let fork_failed = child::transient(e);
             let what = if fork_failed { "unable to fork for" } else { "unable to start runsv" };
             format!("{what} {}", show(name))
         });
@@ -299,7 +300,7 @@ impl<P: Platform> Supervisor<P> {
         }
         let transparent = transparent.flatten();
         if transparent == Some(true) {
-            let _ = kill(pid, Signal::SIGTERM);
+            let _ = child::kill(pid, Signal::SIGTERM);
             svc.stopping = true;
         } else if transparent == Some(false) && !svc.log_reported {
             svc.log_reported = true;

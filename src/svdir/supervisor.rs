@@ -18,9 +18,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
+
+use crate::child::{self, Reaped};
 
 use crate::errstr;
 use crate::platform::{Event, Platform, WatchId};
@@ -74,9 +74,8 @@ impl<P: Platform> Supervisor<P> {
     /// A supervisor of `svdir`; `log` when a log argument was given.
     pub fn new(p: P, svdir: PathBuf, new_session: bool, log: Option<Log>) -> Supervisor<P> {
         let label = format!("runsvdir {}: ", show(svdir.as_os_str()));
-        let mut signals = SIGNALS.to_vec();
-        signals.push(Signal::SIGPIPE);
-        let spawner = Spawner { new_session, signals, label: label.clone() };
+        let fatal = format!("{label}fatal: ").into_bytes();
+        let spawner = Spawner { new_session, signals: &SIGNALS, fatal };
         Supervisor {
             p,
             svdir,
@@ -175,22 +174,14 @@ impl<P: Platform> Supervisor<P> {
     fn halt(&mut self) {
         self.halting = true;
         for pid in self.table.slots().filter_map(|(_, s)| s.pid()) {
-            let _ = kill(pid, Signal::SIGTERM);
+            let _ = child::kill(pid, Signal::SIGTERM);
         }
     }
 
     /// Collects every child that exited (signals coalesce, so loop until none is left).
     fn reap(&mut self) {
-        loop {
-            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => return,
-                Ok(st) => match st.pid() {
-                    Some(pid) => self.child_died(pid),
-                    None => return,
-                },
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => return, // ECHILD: no children left
-            }
+        while let Reaped::Child(pid, _) = child::reap() {
+            self.child_died(pid);
         }
     }
 

@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-use nix::unistd::Pid;
+use crate::child::Pid;
 
 use crate::platform::WatchId;
 use crate::svdir::scan::Key;

@@ -412,7 +412,7 @@ impl LogDir {
     }
 
     /// The processor with this pid exited with `status`.
-    pub fn processor_exited(&mut self, status: i32) {
+    pub fn processor_exited(&mut self, status: crate::child::Status) {
         let Proc::Running { base, .. } = std::mem::replace(&mut self.proc, Proc::Idle) else {
             return;
         };

@@ -4,25 +4,23 @@
 //! `@x.u` is removed and `newstate` becomes `state`; on failure `@x.t` is removed and the
 //! processor runs again.
 
-use std::ffi::OsStr;
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use super::dirfd::{high_fd, Dir};
+use crate::child::{self, Pid, Spec, Status};
 use crate::errstr::describe;
-use crate::platform::{self, Signal};
+use crate::platform::Signal;
 
 /// Where a directory's processor stands. `base` is the rotated file's name without its suffix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proc {
     Idle,
     Running {
-        pid: i32,
+        pid: Pid,
         base: String,
     },
     /// It failed (or could not start): run it again at `at`.
@@ -54,34 +52,30 @@ fn open_state(dir: &Dir) -> io::Result<File> {
     }
 }
 
-/// Starts the processor on `base.u`; returns its pid.
-pub fn spawn(dir: &Dir, base: &str, cmd: &[u8], signals: &'static [Signal]) -> io::Result<i32> {
+/// Starts the processor on `base.u`; returns its pid. A processor that cannot be started
+/// comes back as the error. The pid is reaped by the event loop on SIGCHLD.
+pub fn spawn(dir: &Dir, base: &str, cmd: &[u8], signals: &'static [Signal]) -> io::Result<Pid> {
     let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
-    let input = dir.open_file(&format!("{base}.u"), libc::O_RDONLY, 0)?;
-    let output = dir.open_file(&format!("{base}.t"), trunc, 0o644)?;
+    // All out of the way of 0, 1, 4 and 5, so placing one never overwrites another.
+    let input = high_fd(dir.open_file(&format!("{base}.u"), libc::O_RDONLY, 0)?.as_raw_fd())?;
+    let output = high_fd(dir.open_file(&format!("{base}.t"), trunc, 0o644)?.as_raw_fd())?;
     let state = high_fd(open_state(dir)?.as_raw_fd())?;
     let newstate = high_fd(dir.open_file("newstate", trunc, 0o644)?.as_raw_fd())?;
     let cwd = dir.dup_high()?;
-    let (state_fd, newstate_fd, cwd_fd) =
-        (state.as_raw_fd(), newstate.as_raw_fd(), cwd.as_raw_fd());
-    let mut c = Command::new("/bin/sh");
-    c.arg0("sh").arg("-c").arg(OsStr::from_bytes(cmd));
-    c.stdin(Stdio::from(OwnedFd::from(input))).stdout(Stdio::from(OwnedFd::from(output)));
-    // SAFETY: the closure only makes async-signal-safe calls (sigaction/sigprocmask, fchdir,
-    // dup2) on descriptors that stay open in the parent until spawn returns.
-    unsafe {
-        c.pre_exec(move || {
-            platform::reset_child_signals(signals)?;
-            crate::sys::cvt(libc::fchdir(cwd_fd))?;
-            crate::sys::cvt(libc::dup2(state_fd, 4))?;
-            crate::sys::cvt(libc::dup2(newstate_fd, 5))?;
-            Ok(())
-        });
-    }
-    let child = c.spawn()?;
-    drop((state, newstate, cwd));
-    // The pid is reaped by the event loop's waitpid(-1) on SIGCHLD, not through `child`.
-    Ok(child.id() as i32)
+    let script = CString::new(cmd).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let argv = [c"sh", c"-c", script.as_c_str()];
+    let fds = [
+        (input.as_raw_fd(), 0),
+        (output.as_raw_fd(), 1),
+        (state.as_raw_fd(), 4),
+        (newstate.as_raw_fd(), 5),
+    ];
+    child::spawn(&Spec {
+        dir: Some(child::Dir::Fd(cwd.as_raw_fd())),
+        fds: &fds,
+        signals,
+        ..Spec::new(c"/bin/sh", &argv)
+    })
 }
 
 /// Commits a successful run. A failure to rename the output means the work is lost: the
@@ -109,6 +103,6 @@ pub fn discard(dir: &Dir, base: &str) {
 
 /// Whether a wait status means success. A processor killed by a signal failed (C counts it as
 /// success and throws the unprocessed file away).
-pub fn succeeded(status: i32) -> bool {
-    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+pub fn succeeded(status: Status) -> bool {
+    status.success()
 }

@@ -12,6 +12,8 @@ use std::time::{Instant, SystemTime};
 use super::feed::Feeder;
 use super::logdir::{Drain, LogDir};
 use super::options::Options;
+use super::processor::Proc;
+use crate::child::{self, Reaped};
 use crate::errstr::describe;
 use crate::platform::{Event, Interest, Platform, Signal};
 
@@ -155,10 +157,7 @@ impl<P: Platform> Svlogd<P> {
 
     fn finished(&self) -> bool {
         self.exiting
-            && self
-                .dirs
-                .iter()
-                .all(|d| !d.is_open() || (d.q.is_idle() && d.proc == super::processor::Proc::Idle))
+            && self.dirs.iter().all(|d| !d.is_open() || (d.q.is_idle() && d.proc == Proc::Idle))
     }
 
     fn has_room(&self) -> bool {
@@ -255,14 +254,9 @@ impl<P: Platform> Svlogd<P> {
 
     /// Collects every exited child and tells its directory.
     fn reap(&mut self) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid with WNOHANG only writes the status.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
-            let running = |d: &&mut LogDir| matches!(d.proc, super::processor::Proc::Running { pid: p, .. } if p == pid);
+        while let Reaped::Child(pid, status) = child::reap() {
+            let running =
+                |d: &&mut LogDir| matches!(d.proc, Proc::Running { pid: p, .. } if p == pid);
             if let Some(d) = self.dirs.iter_mut().find(running) {
                 d.processor_exited(status);
             }

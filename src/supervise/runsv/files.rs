@@ -9,6 +9,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::supervise::protocol::Names;
 use crate::supervise::status::Status;
 use crate::sys;
 
@@ -38,58 +39,6 @@ impl std::fmt::Display for Problem {
         }
     }
 }
-
-/// The file names of one supervise directory, relative to the service directory.
-pub struct Names {
-    /// The directory holding `supervise` (`.` or `log`).
-    pub base: &'static str,
-    pub dir: &'static str,
-    pub lock: &'static str,
-    pub control: &'static str,
-    pub ok: &'static str,
-    pub status: &'static str,
-    pub status_new: &'static str,
-    pub stat: &'static str,
-    pub stat_new: &'static str,
-    pub pid: &'static str,
-    pub pid_new: &'static str,
-    /// `<pid> <start token>` of the running process, so a later runsv can tell it is still
-    /// the same process (see `leftover`); empty when down. Not part of C runit.
-    pub ident: &'static str,
-    pub ident_new: &'static str,
-}
-
-pub const MAIN: Names = Names {
-    base: ".",
-    dir: "supervise",
-    lock: "supervise/lock",
-    control: "supervise/control",
-    ok: "supervise/ok",
-    status: "supervise/status",
-    status_new: "supervise/status.new",
-    stat: "supervise/stat",
-    stat_new: "supervise/stat.new",
-    pid: "supervise/pid",
-    pid_new: "supervise/pid.new",
-    ident: "supervise/ident",
-    ident_new: "supervise/ident.new",
-};
-
-pub const LOG: Names = Names {
-    base: "log",
-    dir: "log/supervise",
-    lock: "log/supervise/lock",
-    control: "log/supervise/control",
-    ok: "log/supervise/ok",
-    status: "log/supervise/status",
-    status_new: "log/supervise/status.new",
-    stat: "log/supervise/stat",
-    stat_new: "log/supervise/stat.new",
-    pid: "log/supervise/pid",
-    pid_new: "log/supervise/pid.new",
-    ident: "log/supervise/ident",
-    ident_new: "log/supervise/ident.new",
-};
 
 /// Creates the supervise directory (mode 0700). If `supervise` is a symlink whose target is
 /// missing (e.g. into a fresh /run), the target is created, parents included.
@@ -231,7 +180,9 @@ impl Supervise {
 
 /// `<pid> <token>` for a running process, empty when down or when the OS cannot name it.
 fn write_ident(n: &Names, pid: u32) -> Result<(), Problem> {
-    let token = if pid == 0 { None } else { crate::platform::process_ident(pid).ok().flatten() };
+    let pid = i32::try_from(pid).ok().filter(|&p| p > 0).map(crate::child::Pid::from_raw);
+    let token = pid.and_then(|p| crate::platform::process_ident(p).ok().flatten());
+    let pid = pid.map_or(0, |p| p.as_raw());
     let text = token.map(|t| format!("{pid} {t}\n")).unwrap_or_default();
     replace(n.ident_new, n.ident, text.as_bytes())
 }

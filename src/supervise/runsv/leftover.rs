@@ -33,11 +33,12 @@ use std::fs;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
+use crate::child::Pid;
 use crate::platform;
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
-use super::files::Names;
+use crate::supervise::protocol::Names;
 
 /// How long a leftover gets for each step (TERM, then KILL), as `sv`'s default wait.
 pub const GRACE: Duration = Duration::from_secs(7);
@@ -67,7 +68,7 @@ pub enum Act {
 /// One process left by an earlier runsv.
 #[derive(Debug)]
 pub struct Leftover {
-    pub pid: u32,
+    pub pid: Pid,
     token: String,
     /// The state it was recorded in (run or finish) and since when.
     pub state: State,
@@ -82,13 +83,15 @@ impl Leftover {
     pub fn find(n: &Names) -> Option<Leftover> {
         let text = fs::read_to_string(n.ident).ok()?;
         let (pid, token) = text.trim_end().split_once(' ')?;
-        let pid: u32 = pid.parse().ok().filter(|&p| p > 1)?;
+        let pid = Pid::from_raw(pid.parse().ok().filter(|&p: &i32| p > 1)?);
         if platform::process_ident(pid).ok()?.as_deref() != Some(token) {
             return None;
         }
         let old = fs::read(n.status).ok().and_then(|b| Status::decode(&b).ok());
         let (state, since) = match old {
-            Some(s) if s.pid == pid && s.state != State::Down => (s.state, s.since),
+            Some(s) if s.pid == pid.as_raw().unsigned_abs() && s.state != State::Down => {
+                (s.state, s.since)
+            }
             _ => (State::Run, Tai64n::now()),
         };
         let exit = platform::exit_fd(pid).ok();
@@ -110,7 +113,7 @@ impl Leftover {
     pub fn status(&self, want: Want) -> Status {
         Status {
             since: self.since,
-            pid: self.pid,
+            pid: self.pid.as_raw().unsigned_abs(),
             paused: false,
             want,
             term_sent: matches!(self.step, Step::Term(_) | Step::Killed(_)),
@@ -165,7 +168,7 @@ mod tests {
 
     fn left(step: Step) -> Leftover {
         Leftover {
-            pid: 5,
+            pid: Pid::from_raw(5),
             token: String::new(),
             state: State::Run,
             since: Tai64n::now(),

@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::child::Pid;
 use crate::platform::Signal;
+use crate::supervise::protocol::Letter;
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -31,9 +33,9 @@ pub enum Phase {
     /// Nothing runs; no start before the instant (the restart throttle).
     Throttled(Instant),
     /// `./run` runs with this pid.
-    Run(u32),
+    Run(Pid),
     /// `./finish` runs with this pid.
-    Finish(u32),
+    Finish(Pid),
 }
 
 /// A control command (one byte written to `supervise/control`).
@@ -54,22 +56,22 @@ pub enum Cmd {
 impl Cmd {
     /// The command of a control byte; other bytes are not commands and are ignored.
     pub fn parse(b: u8) -> Option<Cmd> {
-        Some(match b {
-            b'u' => Cmd::Up,
-            b'd' => Cmd::Down,
-            b'o' => Cmd::Once,
-            b'x' => Cmd::Exit,
-            b't' => Cmd::Term,
-            b'k' => Cmd::Kill,
-            b'p' => Cmd::Pause,
-            b'c' => Cmd::Cont,
-            b'h' => Cmd::Signal(Signal::SIGHUP, b),
-            b'a' => Cmd::Signal(Signal::SIGALRM, b),
-            b'i' => Cmd::Signal(Signal::SIGINT, b),
-            b'q' => Cmd::Signal(Signal::SIGQUIT, b),
-            b'1' => Cmd::Signal(Signal::SIGUSR1, b),
-            b'2' => Cmd::Signal(Signal::SIGUSR2, b),
-            _ => return None,
+        let letter = Letter::from_byte(b)?;
+        Some(match letter {
+            Letter::Up => Cmd::Up,
+            Letter::Down => Cmd::Down,
+            Letter::Once => Cmd::Once,
+            Letter::Exit => Cmd::Exit,
+            Letter::Term => Cmd::Term,
+            Letter::Kill => Cmd::Kill,
+            Letter::Pause => Cmd::Pause,
+            Letter::Cont => Cmd::Cont,
+            Letter::Hup
+            | Letter::Alarm
+            | Letter::Int
+            | Letter::Quit
+            | Letter::Usr1
+            | Letter::Usr2 => Cmd::Signal(letter.passed_signal()?, b),
         })
     }
 }
@@ -104,9 +106,9 @@ pub trait Effects {
     /// Wall-clock time, for the status record.
     fn wall(&mut self) -> Tai64n;
     /// Starts a program of `who`; None when it could not even be forked (already reported).
-    fn spawn(&mut self, who: Which, prog: Prog) -> Option<u32>;
+    fn spawn(&mut self, who: Which, prog: Prog) -> Option<Pid>;
     /// Sends a signal.
-    fn signal(&mut self, pid: u32, sig: Signal);
+    fn signal(&mut self, pid: Pid, sig: Signal);
     /// Runs `control/<c>` if it is executable and waits for it: true if it exited 0.
     fn custom(&mut self, c: u8) -> bool;
     /// Whether the service has a `./finish` to run.
@@ -148,17 +150,17 @@ impl Service {
         }
     }
 
-    /// The pid of the running run or finish, 0 when none.
-    pub fn pid(&self) -> u32 {
+    /// The pid of the running run or finish.
+    pub fn pid(&self) -> Option<Pid> {
         match self.phase {
-            Phase::Run(p) | Phase::Finish(p) => p,
-            Phase::Down | Phase::Throttled(_) => 0,
+            Phase::Run(p) | Phase::Finish(p) => Some(p),
+            Phase::Down | Phase::Throttled(_) => None,
         }
     }
 
     /// Whether no process runs.
     pub fn is_down(&self) -> bool {
-        self.pid() == 0
+        self.pid().is_none()
     }
 
     /// When a throttle ends, if one is in force.
@@ -173,7 +175,8 @@ impl Service {
     pub fn status(&self) -> Status {
         Status {
             since: self.since,
-            pid: self.pid(),
+            // The record's 0 is "no process"; a pid is always positive.
+            pid: self.pid().map_or(0, |p| p.as_raw().unsigned_abs()),
             paused: self.paused,
             want: self.want,
             term_sent: self.term_sent,
@@ -276,7 +279,7 @@ impl Service {
     }
 
     /// Sends `sig` unless `control/<letter>` exists and exits 0.
-    fn send(&mut self, pid: u32, letter: u8, sig: Signal, fx: &mut impl Effects) {
+    fn send(&mut self, pid: Pid, letter: u8, sig: Signal, fx: &mut impl Effects) {
         if !self.custom(letter, fx) {
             fx.signal(pid, sig);
         }
@@ -284,7 +287,7 @@ impl Service {
 
     /// runit's stopservice: TERM (unless `control/t` says no), then for `d`/`x` CONT and
     /// `control/d` or `control/x`, whose exit status does not matter.
-    fn stop(&mut self, pid: u32, fx: &mut impl Effects) {
+    fn stop(&mut self, pid: Pid, fx: &mut impl Effects) {
         if !self.custom(b't', fx) {
             fx.signal(pid, Signal::SIGTERM);
             self.term_sent = true;
@@ -318,10 +321,7 @@ impl Service {
                 self.publish(fx);
             }
             // Could not fork: as if ./run had exited 111 at once (runsv(8)).
-            None => {
-                self.phase = Phase::Run(0);
-                self.run_ended(111 << 8, fx);
-            }
+            None => self.run_ended(111 << 8, fx),
         }
     }
 

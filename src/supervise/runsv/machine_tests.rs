@@ -6,7 +6,7 @@ use super::*;
 struct Fake {
     t0: Instant,
     elapsed: Duration,
-    next_pid: u32,
+    next_pid: i32,
     log: Vec<String>,
     /// Letters whose `control/<c>` exists, with the answer it gives (true = exit 0).
     customs: Vec<(u8, bool)>,
@@ -46,16 +46,16 @@ impl Effects for Fake {
     fn wall(&mut self) -> Tai64n {
         Tai64n { secs: crate::tai::TAI_EPOCH + self.elapsed.as_secs(), nanos: 0 }
     }
-    fn spawn(&mut self, who: Which, prog: Prog) -> Option<u32> {
+    fn spawn(&mut self, who: Which, prog: Prog) -> Option<Pid> {
         if self.fork_fails {
             self.log.push("fork failed".into());
             return None;
         }
         self.next_pid += 1;
         self.log.push(format!("spawn {who:?} {prog:?} = {}", self.next_pid));
-        Some(self.next_pid)
+        Some(Pid::from_raw(self.next_pid))
     }
-    fn signal(&mut self, pid: u32, sig: Signal) {
+    fn signal(&mut self, pid: Pid, sig: Signal) {
         self.log.push(format!("kill {pid} {sig:?}"));
     }
     fn custom(&mut self, c: u8) -> bool {
@@ -82,7 +82,7 @@ fn cmd(s: &mut Service, fx: &mut Fake, c: u8) {
 fn running(fx: &mut Fake) -> Service {
     let mut s = Service::new(Which::Main, Want::Up, fx.wall());
     s.step(Input::Start, fx);
-    assert_eq!(s.phase, Phase::Run(101));
+    assert_eq!(s.phase, Phase::Run(Pid::from_raw(101)));
     fx.take();
     s
 }

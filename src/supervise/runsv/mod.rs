@@ -13,7 +13,6 @@
 pub mod files;
 pub mod leftover;
 pub mod machine;
-pub mod spawn;
 
 use std::ffi::{CStr, OsStr};
 use std::fs::OpenOptions;
@@ -23,7 +22,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
+use crate::child::{self, Dir, Failure, Pid, Reaped, Session, Spec, Words};
 use crate::platform::{Event, Interest, Platform, Signal};
+use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
 
@@ -41,10 +42,9 @@ pub const LOCK_WAIT_ENV: &str = "RUNSV_WAIT_FOR_LOCK";
 /// How often a status that could not be written is tried again.
 pub const RETRY: Duration = Duration::from_secs(1);
 
-/// The signals runsv handles; children get them back at their defaults (SIGPIPE too, which the
-/// Rust runtime ignores in runsv itself).
+/// The signals runsv handles; children get them back at their defaults (and SIGPIPE, which the
+/// Rust runtime ignores in runsv itself: child::spawn resets it always).
 const HANDLED: [Signal; 2] = [Signal::SIGCHLD, Signal::SIGTERM];
-const CHILD_RESET: [Signal; 3] = [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGPIPE];
 
 /// A running runsv.
 pub struct Runsv<P: Platform> {
@@ -103,32 +103,33 @@ impl<P: Platform> Runsv<P> {
         let mut log = has_log.then(|| Service::new(Which::Log, want_of("log/down"), now));
         let pipe = if has_log { Some(log_pipe()?) } else { None };
 
-        files::make_dir(&files::MAIN)?;
+        files::make_dir(&protocol::MAIN)?;
         let main_lock = match held {
             Some(lock) => lock,
-            None => files::lock(&files::MAIN, false)?,
+            None => files::lock(&protocol::MAIN, false)?,
         };
         let log_lock = if has_log {
-            files::make_dir(&files::LOG)?;
-            Some(files::lock(&files::LOG, true)?)
+            files::make_dir(&protocol::LOG)?;
+            Some(files::lock(&protocol::LOG, true)?)
         } else {
             None
         };
-        let main_dir = Supervise::new(&files::MAIN, main_lock, files::control(&files::MAIN)?);
+        let main_dir = Supervise::new(&protocol::MAIN, main_lock, files::control(&protocol::MAIN)?);
         let reported = [None, None];
         let mut os = Os { warn_prefix, main_dir, log_dir: None, pipe, retry_at: None, reported };
         // Looked for before the first status replaces the record of them.
-        let left_main = Leftover::find(&files::MAIN);
+        let left_main = Leftover::find(&protocol::MAIN);
         publish_first(&mut main, left_main.as_ref(), &mut os);
         let mut left_log = None;
         if let (Some(lock), Some(log)) = (log_lock, log.as_mut()) {
-            os.log_dir = Some(Supervise::new(&files::LOG, lock, files::control(&files::LOG)?));
-            left_log = Leftover::find(&files::LOG);
+            os.log_dir =
+                Some(Supervise::new(&protocol::LOG, lock, files::control(&protocol::LOG)?));
+            left_log = Leftover::find(&protocol::LOG);
             publish_first(log, left_log.as_ref(), &mut os);
         }
-        os.main_dir.set_ok(files::ok(&files::MAIN)?);
+        os.main_dir.set_ok(files::ok(&protocol::MAIN)?);
         if let Some(d) = os.log_dir.as_mut() {
-            d.set_ok(files::ok(&files::LOG)?);
+            d.set_ok(files::ok(&protocol::LOG)?);
         }
         let left = [left_main, left_log];
         Ok(Runsv { platform, main, log, os, left, term_pending: false })
@@ -203,10 +204,10 @@ impl<P: Platform> Runsv<P> {
 
     /// Collects every exited child (signals coalesce, so one SIGCHLD may stand for several).
     fn reap(&mut self) {
-        while let Some((pid, wstat)) = spawn::reap() {
-            if pid == self.main.pid() {
+        while let Reaped::Child(pid, child::Status(wstat)) = child::reap() {
+            if Some(pid) == self.main.pid() {
                 self.main.step(Input::Exited(wstat), &mut self.os);
-            } else if let Some(log) = self.log.as_mut().filter(|l| l.pid() == pid) {
+            } else if let Some(log) = self.log.as_mut().filter(|l| l.pid() == Some(pid)) {
                 log.step(Input::Exited(wstat), &mut self.os);
             }
         }
@@ -346,15 +347,15 @@ fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
 
 /// Takes `supervise/lock`, waiting for another runsv holding it to exit (reported once).
 fn wait_for_lock(warn_prefix: &[u8]) -> Result<std::fs::File, Problem> {
-    files::make_dir(&files::MAIN)?;
-    match files::lock(&files::MAIN, false) {
+    files::make_dir(&protocol::MAIN)?;
+    match files::lock(&protocol::MAIN, false) {
         Ok(lock) => return Ok(lock),
         Err(Problem { err: Some(e), .. }) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(p) => return Err(p),
     }
     let what = "supervise/lock is held by another runsv: waiting for it to exit";
     warn(warn_prefix, &Problem::plain(what));
-    files::lock(&files::MAIN, true)
+    files::lock(&protocol::MAIN, true)
 }
 
 /// `want` from a `down` file: present means do not start.
@@ -415,14 +416,39 @@ impl Os {
         warn(&self.warn_prefix, &Problem::plain(text));
         match act {
             Act::Term => {
-                spawn::signal(pid, Signal::SIGTERM);
-                spawn::signal(pid, Signal::SIGCONT);
+                signal(pid, Signal::SIGTERM);
+                signal(pid, Signal::SIGCONT);
             }
-            Act::Kill => spawn::signal(pid, Signal::SIGKILL),
+            Act::Kill => signal(pid, Signal::SIGKILL),
             Act::GiveUp => return false,
             Act::Nothing => {}
         }
         true
+    }
+
+    /// A child of runsv: `argv[0]` run with `fds` placed, in `dir`, runsv's signals back at
+    /// their defaults; one that cannot start says why in one line and exits 111, which runsv
+    /// reads as "./run exited 111" (runsv(8)).
+    fn child<'a>(
+        &'a self,
+        argv: &'a [&'a CStr],
+        name: &'a [u8],
+        fds: &'a [(RawFd, RawFd)],
+        dir: Option<Dir<'a>>,
+    ) -> Spec<'a> {
+        Spec {
+            dir,
+            fds,
+            session: Session::Inherit,
+            signals: &HANDLED,
+            failure: Failure::Line {
+                prefix: &self.warn_prefix,
+                name,
+                code: 111,
+                words: Words::PerStep,
+            },
+            ..Spec::new(argv.first().copied().unwrap_or_default(), argv)
+        }
     }
 
     fn dir(&mut self, who: Which) -> Option<&mut Supervise> {
@@ -450,28 +476,26 @@ impl Effects for Os {
         Tai64n::now()
     }
 
-    fn spawn(&mut self, who: Which, prog: Prog) -> Option<u32> {
+    fn spawn(&mut self, who: Which, prog: Prog) -> Option<Pid> {
         let (mut code, mut sig) = ([0u8; 16], [0u8; 16]);
         let finish_argv;
         let (argv, name): (&[&CStr], &[u8]) = match (who, prog) {
             (Which::Main, Prog::Run) => (&[c"./run"], b"./run"),
             (Which::Log, Prog::Run) => (&[c"./run"], b"./log/run"),
             (Which::Main, Prog::Finish(c, s)) | (Which::Log, Prog::Finish(c, s)) => {
-                finish_argv =
-                    [c"./finish", spawn::decimal(&mut code, c), spawn::decimal(&mut sig, s)];
+                finish_argv = [c"./finish", decimal(&mut code, c), decimal(&mut sig, s)];
                 (&finish_argv, if who == Which::Log { b"./log/finish" } else { b"./finish" })
             }
         };
-        let spec = spawn::Spec {
-            argv,
-            // A log started after runsv let its pipe go gets a bad fd and fails loudly.
-            stdin: (who == Which::Log).then(|| self.pipe_read()),
-            stdout: if who == Which::Main { self.pipe_write() } else { None },
-            dir: (who == Which::Log).then_some(c"./log"),
-            prefix: &self.warn_prefix,
-            name,
+        // A log started after runsv let its pipe go gets a bad fd and fails loudly.
+        let (log_in, main_out) = ([(self.pipe_read(), 0)], self.pipe_write().map(|w| [(w, 1)]));
+        let fds: &[(RawFd, RawFd)] = match (who, &main_out) {
+            (Which::Log, _) => &log_in,
+            (Which::Main, Some(out)) => out,
+            (Which::Main, None) => &[],
         };
-        match spawn::spawn(&spec, &CHILD_RESET) {
+        let dir = (who == Which::Log).then_some(Dir::Path(c"./log"));
+        match child::spawn(&self.child(argv, name, fds, dir)) {
             Ok(pid) => Some(pid),
             Err(e) => {
                 let what = format!("unable to fork for {}", String::from_utf8_lossy(name));
@@ -481,8 +505,8 @@ impl Effects for Os {
         }
     }
 
-    fn signal(&mut self, pid: u32, sig: Signal) {
-        spawn::signal(pid, sig);
+    fn signal(&mut self, pid: Pid, sig: Signal) {
+        signal(pid, sig);
     }
 
     fn custom(&mut self, c: u8) -> bool {
@@ -499,17 +523,12 @@ impl Effects for Os {
                 return false;
             }
         }
-        let spec = spawn::Spec {
-            argv: &[cpath],
-            stdin: None,
-            stdout: self.pipe_write(),
-            dir: None,
-            prefix: &self.warn_prefix,
-            name: &path[..9],
-        };
-        let status = spawn::spawn(&spec, &CHILD_RESET).and_then(spawn::wait_pid);
+        let out = self.pipe_write().map(|w| [(w, 1)]);
+        let fds: &[(RawFd, RawFd)] = out.as_ref().map_or(&[], |o| o);
+        let status =
+            child::spawn(&self.child(&[cpath], &path[..9], fds, None)).and_then(child::wait);
         match status {
-            Ok(w) => libc::WIFEXITED(w) && libc::WEXITSTATUS(w) == 0,
+            Ok(st) => st.success(),
             Err(e) => {
                 warn(&self.warn_prefix, &Problem::sys(format!("unable to run {spath}"), e));
                 false
@@ -540,5 +559,34 @@ impl Effects for Os {
                 self.retry_at = Some(Instant::now() + RETRY);
             }
         }
+    }
+}
+
+/// Sends `sig` to `pid`; a process that is already gone is no error worth reporting.
+fn signal(pid: Pid, sig: Signal) {
+    if pid.as_raw() > 0 {
+        let _ = child::kill(pid, sig);
+    }
+}
+
+/// Formats a decimal integer as a C string into `buf` (no allocation).
+fn decimal(buf: &mut [u8; 16], n: i32) -> &CStr {
+    let mut w: &mut [u8] = buf;
+    // An i32 takes at most 11 bytes, so the digits and the NUL always fit.
+    let _ = write!(w, "{n}\0");
+    CStr::from_bytes_until_nul(buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals() {
+        let mut b = [0u8; 16];
+        assert_eq!(decimal(&mut b, 0).to_bytes(), b"0");
+        assert_eq!(decimal(&mut b, -1).to_bytes(), b"-1");
+        assert_eq!(decimal(&mut b, 111).to_bytes(), b"111");
+        assert_eq!(decimal(&mut b, i32::MIN).to_bytes(), b"-2147483648");
     }
 }
