@@ -10,7 +10,7 @@
 //! with posix_spawn; fork's page-table copy of these small processes costs less than the
 //! waits. Children whose start the caller must judge (PID 1's stages, svlogd's processor,
 //! sv's `./check`) still get the exec error back, through a close-on-exec pipe
-//! ([`Failure::ToParent`]); the others report in one line and exit ([`Failure::Line`]).
+//! ([`Report::ToParent`]); the others report in one line and exit ([`Report::Line`]).
 //!
 //! Between fork and exec the child only makes async-signal-safe system calls on memory made
 //! ready before the fork (argv pointers, message parts), and ends in exec or `_exit`.
@@ -22,6 +22,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
 use crate::errstr::errno_text;
+use crate::fail::exit;
 use crate::platform::{self, Signal};
 use crate::sys::cvt;
 
@@ -70,7 +71,7 @@ pub enum Session {
 
 /// What the child does when a step before exec, or exec itself, fails.
 #[derive(Debug, Clone, Copy)]
-pub enum Failure<'a> {
+pub enum Report<'a> {
     /// [`spawn`] returns the error, and has reaped the child.
     ToParent,
     /// The child writes `<prefix><words><name>: <error>` to fd 2 in one `writev` (a shared log
@@ -78,7 +79,7 @@ pub enum Failure<'a> {
     Line { prefix: &'a [u8], name: &'a [u8], code: i32, words: Words<'a> },
 }
 
-/// The words of a [`Failure::Line`].
+/// The words of a [`Report::Line`].
 #[derive(Debug, Clone, Copy)]
 pub enum Words<'a> {
     /// Words naming the step that failed (runsv's).
@@ -104,7 +105,7 @@ pub struct Spec<'a> {
     /// The signals the parent took over: the child gets them back at their defaults, with
     /// SIGPIPE (ignored by every Rust program) and an empty signal mask.
     pub signals: &'a [Signal],
-    pub failure: Failure<'a>,
+    pub report: Report<'a>,
 }
 
 impl<'a> Spec<'a> {
@@ -119,7 +120,7 @@ impl<'a> Spec<'a> {
             close: &[],
             session: Session::Inherit,
             signals: &[],
-            failure: Failure::ToParent,
+            report: Report::ToParent,
         }
     }
 }
@@ -146,7 +147,7 @@ impl Step {
     }
 }
 
-/// Forks and execs `spec`; returns the child's pid. With [`Failure::ToParent`] it returns once
+/// Forks and execs `spec`; returns the child's pid. With [`Report::ToParent`] it returns once
 /// the child has exec'd, or the child's error.
 pub fn spawn(spec: &Spec) -> io::Result<Pid> {
     if spec.argv.is_empty() {
@@ -154,9 +155,9 @@ pub fn spawn(spec: &Spec) -> io::Result<Pid> {
     }
     let argv: Vec<*const c_char> =
         spec.argv.iter().map(|a| a.as_ptr()).chain([ptr::null()]).collect();
-    let pipe = match spec.failure {
-        Failure::ToParent => Some(error_pipe()?),
-        Failure::Line { .. } => None,
+    let pipe = match spec.report {
+        Report::ToParent => Some(error_pipe()?),
+        Report::Line { .. } => None,
     };
     // SAFETY: the child only runs `child`, which keeps to async-signal-safe calls on memory
     // prepared here (argv, the spec's C strings and byte slices) and ends in exec or _exit.
@@ -176,7 +177,7 @@ pub fn spawn(spec: &Spec) -> io::Result<Pid> {
     }
 }
 
-/// The pipe a [`Failure::ToParent`] child reports through: close-on-exec, so a successful
+/// The pipe a [`Report::ToParent`] child reports through: close-on-exec, so a successful
 /// exec closes it and the parent reads end of file; blocking on the parent's side. The write
 /// end is numbered 10 or more, out of the way of the low fds a spec places (svlogd's 0, 1, 4
 /// and 5).
@@ -283,8 +284,8 @@ fn move_fd(src: RawFd, dst: RawFd) -> io::Result<()> {
 /// Reports the failed `step` as the spec says and ends the child.
 fn fail(spec: &Spec, step: Step, pipe: Option<RawFd>) -> ! {
     let code = io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    let exit = match (spec.failure, pipe) {
-        (Failure::Line { prefix, name, code: exit, words }, _) => {
+    let exit = match (spec.report, pipe) {
+        (Report::Line { prefix, name, code: exit, words }, _) => {
             let words = match words {
                 Words::PerStep => step.words(),
                 Words::Always(w) => w,
@@ -293,14 +294,14 @@ fn fail(spec: &Spec, step: Step, pipe: Option<RawFd>) -> ! {
             write_line(&[prefix, words, name, b": ", err.as_bytes(), b"\n"]);
             exit
         }
-        (Failure::ToParent, Some(fd)) => {
+        (Report::ToParent, Some(fd)) => {
             let buf = code.to_ne_bytes();
             // SAFETY: writing a local buffer to the pipe the parent reads; 4 bytes into an
             // empty pipe are written whole.
             unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-            127
+            exit::EXEC_FAILED
         }
-        (Failure::ToParent, None) => 127,
+        (Report::ToParent, None) => exit::EXEC_FAILED,
     };
     // SAFETY: _exit ends the child without running the parent's atexit handlers.
     unsafe { libc::_exit(exit) }

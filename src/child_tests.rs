@@ -56,13 +56,13 @@ fn a_failed_exec_can_be_one_line_and_an_exit_code() {
     let (r, w) = pipe();
     let fds = [(w.as_raw_fd(), 2)];
     let argv = [c"./run"];
-    let failure = Failure::Line {
+    let report = Report::Line {
         prefix: b"runsv x: warning: ",
         name: b"./run",
         code: 111,
         words: Words::PerStep,
     };
-    let spec = Spec { fds: &fds, failure, ..Spec::new(c"/nonexistent/run", &argv) };
+    let spec = Spec { fds: &fds, report, ..Spec::new(c"/nonexistent/run", &argv) };
     let pid = spawn(&spec).unwrap();
     drop(w);
     assert_eq!(wait(pid).unwrap().exit_code(), Some(111));
@@ -75,11 +75,11 @@ fn fixed_words_name_every_failure_the_same() {
     let fds = [(w.as_raw_fd(), 2)];
     let argv = [c"runsv", c"svc"];
     let words = Words::Always(b"unable to start runsv ");
-    let failure = Failure::Line { prefix: b"runsvdir /s: fatal: ", name: b"svc", code: 100, words };
+    let report = Report::Line { prefix: b"runsvdir /s: fatal: ", name: b"svc", code: 100, words };
     let spec = Spec {
         fds: &fds,
         dir: Some(Dir::Path(c"/nonexistent")),
-        failure,
+        report,
         ..Spec::new(c"/bin/sh", &argv)
     };
     let pid = spawn(&spec).unwrap();

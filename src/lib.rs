@@ -10,8 +10,10 @@ pub mod chpst;
 pub mod cli;
 pub mod cmd;
 pub mod errstr;
+pub mod fail;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod getopt;
 pub mod init;
 pub mod platform;
 pub mod supervise;

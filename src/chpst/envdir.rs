@@ -11,7 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::Fatal;
+use super::Failure;
 use crate::errstr::describe;
 
 /// One change to the environment: set `name` to `value`, or remove it (`None`).
@@ -32,7 +32,7 @@ impl EnvEdit {
 pub enum Subdirs {
     /// Fail, as the envdir personality does.
     #[default]
-    Fatal,
+    Failure,
     /// Skip, as `chpst -e` does (with a warning when verbose).
     Skip { warn: bool },
 }
@@ -42,16 +42,16 @@ pub fn read(
     dir: &OsStr,
     subdirs: Subdirs,
     warn: &mut dyn FnMut(String),
-) -> Result<Vec<EnvEdit>, Fatal> {
+) -> Result<Vec<EnvEdit>, Failure> {
     let shown = dir.to_string_lossy();
     check_dir(Path::new(dir))
-        .map_err(|e| Fatal::sys(&format!("unable to switch to directory: {shown}"), &e))?;
+        .map_err(|e| Failure::sys(format!("unable to switch to directory: {shown}"), e))?;
     let entries = std::fs::read_dir(dir)
-        .map_err(|e| Fatal::sys(&format!("unable to open directory: {shown}"), &e))?;
+        .map_err(|e| Failure::sys(format!("unable to open directory: {shown}"), e))?;
     let mut edits = Vec::new();
     for entry in entries {
         let entry =
-            entry.map_err(|e| Fatal::sys(&format!("unable to read directory: {shown}"), &e))?;
+            entry.map_err(|e| Failure::sys(format!("unable to read directory: {shown}"), e))?;
         let name = entry.file_name();
         if name.as_bytes().first() == Some(&b'.') {
             continue;
@@ -60,16 +60,16 @@ pub fn read(
         let value = match first_line(&entry.path()) {
             Ok(v) => v,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) if is_dir_error(&e) && subdirs != Subdirs::Fatal => {
+            Err(e) if is_dir_error(&e) && subdirs != Subdirs::Failure => {
                 if subdirs == (Subdirs::Skip { warn: true }) {
                     warn(format!("unable to read {what}: {}", describe(&e)));
                 }
                 continue;
             }
-            Err(e) => return Err(Fatal::sys(&format!("unable to read {what}"), &e)),
+            Err(e) => return Err(Failure::sys(format!("unable to read {what}"), e)),
         };
         if name.as_bytes().contains(&b'=') {
-            return Err(Fatal::new(format!("unable to read {what}: variable name contains =")));
+            return Err(Failure::plain(format!("unable to read {what}: variable name contains =")));
         }
         edits.push(EnvEdit { name, value });
     }

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use nix::unistd::{Group, User};
 
 use super::envdir::EnvEdit;
-use super::Fatal;
+use super::Failure;
 use crate::errstr::describe;
 
 /// At most this many groups (C runit's limit as well).
@@ -22,25 +22,25 @@ pub struct Ids {
 }
 
 /// Resolves chpst's `-u`/`-U` argument: `user`, `user:group[:group...]`, or `:uid:gid[:gid...]`.
-pub fn resolve_extended(spec: &OsStr) -> Result<Ids, Fatal> {
+pub fn resolve_extended(spec: &OsStr) -> Result<Ids, Failure> {
     let bytes = spec.as_bytes();
     if let Some(numeric) = bytes.strip_prefix(b":") {
         return numeric_ids(numeric)
-            .ok_or_else(|| Fatal::new(format!("invalid uid/gids: {}", show(numeric))));
+            .ok_or_else(|| Failure::plain(format!("invalid uid/gids: {}", show(numeric))));
     }
     let mut parts = bytes.split(|&b| b == b':');
     let user = parts.next().unwrap_or_default();
     let groups: Vec<&[u8]> = parts.collect();
-    let unknown = || Fatal::new(format!("unknown user/group: {}", show(bytes)));
+    let unknown = || Failure::plain(format!("unknown user/group: {}", show(bytes)));
     let lookup_failed = |e: io::Error| {
-        Fatal::new(format!("unable to get password/group file entry: {}", describe(&e)))
+        Failure::plain(format!("unable to get password/group file entry: {}", describe(&e)))
     };
     let pw = user_by_name(user).map_err(lookup_failed)?.ok_or_else(unknown)?;
     if groups.is_empty() {
         return Ok(Ids { uid: pw.uid.as_raw(), gids: vec![pw.gid.as_raw()] });
     }
     if groups.len() > MAX_GROUPS {
-        return Err(Fatal::new(format!("too many groups: {}", show(bytes))));
+        return Err(Failure::plain(format!("too many groups: {}", show(bytes))));
     }
     let mut gids = Vec::with_capacity(groups.len());
     for g in groups {
@@ -52,10 +52,12 @@ pub fn resolve_extended(spec: &OsStr) -> Result<Ids, Fatal> {
 
 /// Resolves the account of the setuidgid/envuidgid personalities: a user name only, with its
 /// primary group.
-pub fn resolve_account(name: &OsStr) -> Result<Ids, Fatal> {
+pub fn resolve_account(name: &OsStr) -> Result<Ids, Failure> {
     let pw = user_by_name(name.as_bytes())
-        .map_err(|e| Fatal::new(format!("unable to get password file entry: {}", describe(&e))))?
-        .ok_or_else(|| Fatal::new(format!("unknown account: {}", show(name.as_bytes()))))?;
+        .map_err(|e| {
+            Failure::plain(format!("unable to get password file entry: {}", describe(&e)))
+        })?
+        .ok_or_else(|| Failure::plain(format!("unknown account: {}", show(name.as_bytes()))))?;
     Ok(Ids { uid: pw.uid.as_raw(), gids: vec![pw.gid.as_raw()] })
 }
 
@@ -101,34 +103,34 @@ fn show(b: &[u8]) -> String {
 /// Becomes `ids`: supplementary groups set to exactly the given ones, then the gid, then the
 /// uid (in this order: after setuid the process could no longer change its groups). Checks
 /// afterwards that root cannot be regained.
-pub fn become_ids(ids: &Ids) -> Result<(), Fatal> {
+pub fn become_ids(ids: &Ids) -> Result<(), Failure> {
     let gids: Vec<libc::gid_t> = ids.gids.iter().map(|&g| g as libc::gid_t).collect();
-    let primary = *gids.first().ok_or_else(|| Fatal::new("no group given".into()))?;
+    let primary = *gids.first().ok_or_else(|| Failure::plain("no group given"))?;
     // SAFETY: the pointer and length describe `gids`, which outlives the call.
     if unsafe { libc::setgroups(gids.len() as _, gids.as_ptr()) } == -1 {
-        return Err(Fatal::sys("unable to setgroups", &io::Error::last_os_error()));
+        return Err(Failure::sys("unable to setgroups", io::Error::last_os_error()));
     }
     // SAFETY: setgid has no memory preconditions.
     if unsafe { libc::setgid(primary) } == -1 {
-        return Err(Fatal::sys("unable to setgid", &io::Error::last_os_error()));
+        return Err(Failure::sys("unable to setgid", io::Error::last_os_error()));
     }
     // SAFETY: setuid has no memory preconditions.
     if unsafe { libc::setuid(ids.uid as libc::uid_t) } == -1 {
-        return Err(Fatal::sys("unable to setuid", &io::Error::last_os_error()));
+        return Err(Failure::sys("unable to setuid", io::Error::last_os_error()));
     }
     check_dropped(ids.uid)
 }
 
 /// After a drop from root to another user, setuid(0) must fail; if it works the kernel kept a
 /// way back (saved uid, capabilities), and the program must not run like that.
-fn check_dropped(uid: u32) -> Result<(), Fatal> {
+fn check_dropped(uid: u32) -> Result<(), Failure> {
     if uid == 0 {
         return Ok(());
     }
     // SAFETY: plain id syscalls; a successful setuid(0) is what the check is looking for.
     let regained = unsafe { libc::setuid(0) } == 0 || unsafe { libc::geteuid() } == 0;
     if regained {
-        return Err(Fatal::new("unable to setuid: root privileges could be regained".into()));
+        return Err(Failure::plain("unable to setuid: root privileges could be regained"));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 
 use crate::platform::{self, Resource};
 
-use super::Fatal;
+use super::Failure;
 
 /// A requested soft limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl Limits {
     }
 
     /// Sets every requested limit. Warnings (only when `verbose`) go to `warn`.
-    pub fn apply(&self, verbose: bool, warn: &mut dyn FnMut(String)) -> Result<(), Fatal> {
+    pub fn apply(&self, verbose: bool, warn: &mut dyn FnMut(String)) -> Result<(), Failure> {
         for (r, missing) in ORDER {
             let Some(v) = self.get(r) else { continue };
             if !platform::rlimit_supported(r) {
@@ -70,13 +70,13 @@ impl Limits {
     }
 }
 
-fn set_soft(r: Resource, v: Value) -> Result<(), Fatal> {
-    let mut lim = platform::get_rlimit(r).map_err(|e| Fatal::sys("unable to getrlimit()", &e))?;
+fn set_soft(r: Resource, v: Value) -> Result<(), Failure> {
+    let mut lim = platform::get_rlimit(r).map_err(|e| Failure::sys("unable to getrlimit()", e))?;
     lim.soft = match v {
         Value::N(n) if n <= lim.hard => n,
         Value::N(_) | Value::Hard => lim.hard,
     };
-    platform::set_rlimit(r, lim).map_err(|e| Fatal::sys("unable to setrlimit()", &e))
+    platform::set_rlimit(r, lim).map_err(|e| Failure::sys("unable to setrlimit()", e))
 }
 
 /// A decimal count; too large a number means "as high as allowed". `None` for anything but

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use super::envdir::{self, EnvEdit, Subdirs};
 use super::ids::{self, Ids};
 use super::limits::Limits;
-use super::{Fatal, Stop};
+use super::{Failure, Stop};
 use crate::child::pathexec;
 
 /// Whose identity to take or announce.
@@ -77,7 +77,7 @@ impl Plan {
             // chpst -e warns about skipped subdirectories when -v was given anywhere.
             let subdirs = match subdirs {
                 Subdirs::Skip { .. } => Subdirs::Skip { warn: self.verbose },
-                Subdirs::Fatal => Subdirs::Fatal,
+                Subdirs::Failure => Subdirs::Failure,
             };
             edits.extend(envdir::read(dir, subdirs, warn)?);
         }
@@ -97,29 +97,29 @@ impl Plan {
         Err(self.exec(prog, &edits, path.as_deref()))
     }
 
-    fn change_root_and_dir(&self) -> Result<(), Fatal> {
+    fn change_root_and_dir(&self) -> Result<(), Failure> {
         if let Some(root) = &self.root {
             std::env::set_current_dir(root).map_err(|e| {
-                Fatal::sys(&format!("unable to change directory: {}", root.to_string_lossy()), &e)
+                Failure::sys(format!("unable to change directory: {}", root.to_string_lossy()), e)
             })?;
             let dot = CString::new(".").unwrap_or_default();
             // SAFETY: `dot` is a valid C string; chroot only reads it.
             if unsafe { libc::chroot(dot.as_ptr()) } == -1 {
-                return Err(Fatal::sys(
+                return Err(Failure::sys(
                     "unable to change root directory",
-                    &io::Error::last_os_error(),
+                    io::Error::last_os_error(),
                 ));
             }
         }
         if let Some(dir) = &self.chdir {
             std::env::set_current_dir(dir).map_err(|e| {
-                Fatal::sys(&format!("unable to change directory: {}", dir.to_string_lossy()), &e)
+                Failure::sys(format!("unable to change directory: {}", dir.to_string_lossy()), e)
             })?;
         }
         Ok(())
     }
 
-    fn renice(&self) -> Result<(), Fatal> {
+    fn renice(&self) -> Result<(), Failure> {
         if self.nice == 0 {
             return Ok(());
         }
@@ -127,21 +127,21 @@ impl Plan {
         nix::errno::Errno::clear();
         // SAFETY: nice has no memory preconditions.
         if unsafe { libc::nice(self.nice) } == -1 && nix::errno::Errno::last_raw() != 0 {
-            return Err(Fatal::sys("unable to set nice level", &io::Error::last_os_error()));
+            return Err(Failure::sys("unable to set nice level", io::Error::last_os_error()));
         }
         Ok(())
     }
 
-    fn close_stdio(&self) -> Result<(), Fatal> {
+    fn close_stdio(&self) -> Result<(), Failure> {
         const NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
         for ((fd, name), close) in (0..).zip(NAMES).zip(self.close) {
             // SAFETY: closing one of the standard descriptors (0, 1 or 2), which nothing here
             // uses again (messages after closing stderr are lost, as with C runit). close(2)
             // takes no pointer, so no memory can be touched.
             if close && unsafe { libc::close(fd) } == -1 {
-                return Err(Fatal::sys(
-                    &format!("unable to close {name}"),
-                    &io::Error::last_os_error(),
+                return Err(Failure::sys(
+                    format!("unable to close {name}"),
+                    io::Error::last_os_error(),
                 ));
             }
         }
@@ -150,7 +150,7 @@ impl Plan {
 
     fn exec(&self, prog: &[OsString], edits: &[EnvEdit], path: Option<&OsStr>) -> Stop {
         let Some(file) = prog.first() else {
-            return Stop::Fatal(Fatal::new("no program given".into()));
+            return Stop::Fatal(Failure::plain("no program given"));
         };
         let mut env: Vec<OsString> = std::env::vars_os()
             .map(|(k, v)| {
@@ -167,11 +167,11 @@ impl Plan {
         }
         let e = pathexec(file, &argv, &env, path);
         let shown = argv.first().unwrap_or(file).to_string_lossy();
-        Stop::Fatal(Fatal::sys(&format!("unable to run: {shown}"), &e))
+        Stop::Fatal(Failure::sys(format!("unable to run: {shown}"), e))
     }
 }
 
-fn resolve(spec: &IdSpec) -> Result<Ids, Fatal> {
+fn resolve(spec: &IdSpec) -> Result<Ids, Failure> {
     match spec {
         IdSpec::Extended(s) => ids::resolve_extended(s),
         IdSpec::Account(s) => ids::resolve_account(s),
@@ -183,9 +183,9 @@ fn resolve(spec: &IdSpec) -> Result<Ids, Fatal> {
 fn take_lock(lock: &Lock) -> Result<(), Stop> {
     let fail = |what: &str, e: io::Error| {
         if lock.exit_zero_on_failure {
-            Stop::Exit(0)
+            Stop::LockBusy
         } else {
-            Stop::Fatal(Fatal::sys(&format!("{what}: {}", lock.path.to_string_lossy()), &e))
+            Stop::Fatal(Failure::sys(format!("{what}: {}", lock.path.to_string_lossy()), e))
         }
     };
     let path =

@@ -20,6 +20,8 @@ use std::os::unix::ffi::OsStrExt;
 use clap::builder::{Str, StyledStr};
 use clap::{Arg, ArgAction, Command, ValueHint};
 
+use crate::fail::{self, exit};
+
 mod chpst;
 
 /// The programs, by the name each is installed under.
@@ -139,10 +141,13 @@ fn asks(first: Option<&OsStr>) -> Option<bool> {
 fn print(name: &str, text: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => 0,
+        Ok(()) => exit::OK,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{name}: fatal: unable to write output: {e}");
-            111
+            fail::fatal(
+                format!("{name}: ").as_bytes(),
+                &fail::because("unable to write output", &e),
+            );
+            exit::FAILURE
         }
     }
 }

@@ -8,10 +8,11 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use crate::chpst::envdir::Subdirs;
-use crate::chpst::getopt::{Getopt, Opt};
 use crate::chpst::limits::{self, Value};
 use crate::chpst::{IdSpec, Lock, Plan, Stop};
 use crate::cli;
+use crate::fail::{self, exit};
+use crate::getopt::{Getopt, Opt};
 use crate::platform::Resource;
 
 const USAGE_CHPST: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
@@ -90,16 +91,17 @@ fn usage_exit(complaint: Option<String>, prog: &str, usage: &str) -> i32 {
         say(&format!("{c}\n"));
     }
     say(&format!("usage: {prog}{usage}\n\n"));
-    100
+    exit::USAGE
 }
 
 fn run(plan: &Plan, prog: &[OsString]) -> i32 {
-    let mut warn = |w: String| say(&format!("chpst: warning: {w}\n"));
+    let mut warn = |w: String| fail::warn(b"chpst: ", &w);
     match plan.run(prog, &mut warn) {
-        Stop::Exit(code) => code,
+        // setlock -x: the lock is not to be had, which is no failure.
+        Stop::LockBusy => exit::OK,
         Stop::Fatal(f) => {
-            say(&format!("chpst: fatal: {}\n", f.0));
-            111
+            fail::fatal(b"chpst: ", &f);
+            exit::FAILURE
         }
     }
 }
@@ -218,7 +220,7 @@ fn envdir(args: &[OsString]) -> Parsed {
     if prog.is_empty() {
         return Parsed::Usage(None);
     }
-    let plan = Plan { envdir: Some((dir.clone(), Subdirs::Fatal)), ..Plan::default() };
+    let plan = Plan { envdir: Some((dir.clone(), Subdirs::Failure)), ..Plan::default() };
     Parsed::Run(Box::new(plan), prog.to_vec())
 }
 

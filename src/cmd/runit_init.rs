@@ -9,6 +9,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::child::{self, Pid};
+use crate::fail::{self, exit};
 use crate::platform::Signal;
 
 use crate::init::files::{REBOOT, STOPIT};
@@ -37,14 +38,14 @@ pub fn main() -> i32 {
         // runit-init(8): 111 on error, 0 in all other cases; C exits 0 after the usage too.
         _ => {
             let _ = writeln!(io::stderr(), "usage: {prog} 0|6");
-            return 0;
+            return exit::OK;
         }
     };
     match result {
-        Ok(()) => 0,
+        Ok(()) => exit::OK,
         Err(msg) => {
-            let _ = writeln!(io::stderr(), "init: fatal: {msg}");
-            111
+            fail::fatal(b"init: ", &msg);
+            exit::FAILURE
         }
     }
 }
@@ -68,14 +69,9 @@ fn become_runit(argv0: Option<&Path>) -> i32 {
             Ok(prog) => child::exec(&prog, &[&prog]),
             Err(_) => io::Error::from_raw_os_error(libc::EINVAL),
         };
-        let _ = writeln!(
-            io::stderr(),
-            "init: warning: unable to start {}: {}",
-            c.display(),
-            errstr(&err)
-        );
+        fail::warn(b"init: ", &format_args!("unable to start {}: {}", c.display(), errstr(&err)));
     }
-    crate::init::run()
+    super::runit::ended(crate::init::run())
 }
 
 /// `init 0`: reboot off, stopit on (armed last, so a failure leaves nothing armed), CONT to 1.

@@ -1,11 +1,11 @@
 //! `runsv`: starts and monitors one service and its optional log service (all Unix).
 
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 
 use crate::cli;
+use crate::fail::{self, exit};
 use crate::platform::Native;
-use crate::supervise::runsv::{Runsv, LOCK_WAIT_ENV};
+use crate::supervise::runsv::{label, Runsv, LOCK_WAIT_ENV};
 
 /// Runs runsv; returns its exit code: 0 when told to exit, 111 on a fatal error, 100 on a
 /// usage error.
@@ -17,20 +17,17 @@ pub fn main() -> i32 {
     }
     let (Some(dir), None) = (first, args.next()) else {
         let _ = std::io::stderr().write_all(b"usage: runsv dir\n");
-        return 100;
+        return exit::USAGE;
     };
     // Meant for this runsv only, not for the services it starts.
     let wait_lock = std::env::var_os(LOCK_WAIT_ENV).is_some();
     std::env::remove_var(LOCK_WAIT_ENV);
     let result = Runsv::<Native>::setup(&dir, wait_lock).and_then(|mut r| r.run());
     match result {
-        Ok(()) => 0,
+        Ok(()) => exit::OK,
         Err(p) => {
-            let mut line = b"runsv ".to_vec();
-            line.extend_from_slice(dir.as_bytes());
-            line.extend_from_slice(format!(": fatal: {p}\n").as_bytes());
-            let _ = std::io::stderr().write_all(&line);
-            111
+            fail::fatal(&label(&dir), &p);
+            exit::FAILURE
         }
     }
 }

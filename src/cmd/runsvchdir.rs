@@ -5,9 +5,10 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::errstr;
+use crate::fail::{self, exit, Level};
 use crate::svdir::runlevel::{switch, Outcome};
-use crate::svdir::say;
+
+const LABEL: &[u8] = b"runsvchdir: ";
 
 /// Where the runlevels live unless `$RUNSVDIR` says otherwise (runit 2.2.0+).
 const DEFAULT_DIR: &str = "/etc/runit/runsvdir";
@@ -19,30 +20,27 @@ pub fn main() -> i32 {
     }
     // Exit 100 as runsvchdir(8) says and as every runit-rs program on bad usage (C exits 1).
     let Some(new) = first else {
-        say("usage: runsvchdir dir\n");
-        return 100;
+        fail::say(b"", Level::Plain, &"usage: runsvchdir dir\n");
+        return exit::USAGE;
     };
     let dir = std::env::var_os("RUNSVDIR")
         .filter(|d| !d.is_empty())
         .map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from);
     if new.as_encoded_bytes().first() == Some(&b'.') {
-        say(&format!("runsvchdir: fatal: {}: must not start with a dot.", new.to_string_lossy()));
-        return 111;
+        fail::fatal(LABEL, &format_args!("{}: must not start with a dot.", new.to_string_lossy()));
+        return exit::FAILURE;
     }
     // As runit: work inside the directory, so a relative `dir` argument is found there.
     if let Err(e) = std::env::set_current_dir(&dir) {
-        let err = errstr::describe(&e);
-        say(&format!("runsvchdir: fatal: unable to chdir: {}: {err}", dir.display()));
-        return 111;
+        let what = format!("unable to chdir: {}", dir.display());
+        fail::fatal(LABEL, &fail::because(&what, &e));
+        return exit::FAILURE;
     }
     match switch(std::path::Path::new("."), &new) {
         Ok(outcome) => report(&new, outcome),
         Err(f) => {
-            match f.err {
-                Some(e) => say(&format!("runsvchdir: fatal: {}: {}", f.what, errstr::describe(&e))),
-                None => say(&format!("runsvchdir: fatal: {}", f.what)),
-            }
-            111
+            fail::fatal(LABEL, &f);
+            exit::FAILURE
         }
     }
 }
@@ -55,5 +53,5 @@ fn report(new: &OsString, outcome: Outcome) -> i32 {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "runsvchdir: {}: {what}", new.to_string_lossy());
     let _ = out.flush();
-    0
+    exit::OK
 }

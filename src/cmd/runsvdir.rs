@@ -6,11 +6,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::errstr;
+use crate::fail::{self, exit, Level};
 use crate::platform::{Native, Platform, ProcTitle};
 use crate::svdir::rplog::{Rplog, MIN_LEN};
-use crate::svdir::supervisor::{Log, Supervisor, DOT_EVERY, SIGNALS};
-use crate::svdir::{redirect_stderr_to_pipe, say, show};
+use crate::svdir::supervisor::{Log, Stop, Supervisor, DOT_EVERY, SIGNALS};
+use crate::svdir::{redirect_stderr_to_pipe, show};
 
 /// What the command line asked for.
 struct Args {
@@ -51,44 +51,45 @@ pub fn main() -> i32 {
     // Exit 100 as runsvdir(8) says and as every runit-rs program on bad usage (C exits 1); the
     // usage line names the log argument too (C's leaves it out).
     let Some(args) = parse(&argv) else {
-        say("usage: runsvdir [-P] dir [log]\n");
-        return 100;
+        fail::say(b"", Level::Plain, &"usage: runsvdir [-P] dir [log]\n");
+        return exit::USAGE;
     };
     let label = format!("runsvdir {}: ", show(args.svdir.as_os_str()));
+    let label = label.as_bytes();
     // Our runsv then waits for a service still held by another runsv (one left by a runsvdir
     // that was killed) instead of failing and being restarted every second.
     std::env::set_var(crate::supervise::runsv::LOCK_WAIT_ENV, "1");
     let p = match Native::new(&SIGNALS) {
         Ok(p) => p,
         Err(e) => {
-            say(&format!("{label}fatal: unable to set up signals: {}", errstr::describe(&e)));
-            return 100;
+            fail::fatal(label, &fail::because("unable to set up signals", &e));
+            return exit::USAGE;
         }
     };
-    let log = args.log.and_then(|(index, text)| setup_log(&label, index, &text));
+    let log = args.log.and_then(|(index, text)| setup_log(label, index, &text));
     let mut sup = Supervisor::new(p, args.svdir, args.new_session, log);
     match sup.run() {
-        Ok(code) => code,
+        Ok(Stop::Term) => exit::OK,
+        Ok(Stop::Halted) => exit::FAILURE,
         Err(e) => {
-            say(&format!("{label}fatal: unable to wait for events: {}", errstr::describe(&e)));
-            111
+            fail::fatal(label, &fail::because("unable to wait for events", &e));
+            exit::FAILURE
         }
     }
 }
 
 /// The readproctitle log: stderr into a pipe, its newest bytes shown in argument `index`.
-fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
+fn setup_log(label: &[u8], index: usize, text: &OsString) -> Option<Log> {
     if text.len() < MIN_LEN {
-        say(&format!("{label}warning: log must have at least seven characters."));
-        say(&format!("{label}warning: log service disabled."));
+        fail::warn(label, &"log must have at least seven characters.");
+        fail::warn(label, &"log service disabled.");
         return None;
     }
     // Found before stderr moves, so a failure can still be read on the old stderr.
     let title = match ProcTitle::for_arg(index) {
         Ok(t) => Some(t),
         Err(e) => {
-            let err = errstr::describe(&e);
-            say(&format!("{label}warning: unable to show the log in the process title: {err}"));
+            fail::warn(label, &fail::because("unable to show the log in the process title", &e));
             None
         }
     };
@@ -101,9 +102,8 @@ fn setup_log(label: &str, index: usize, text: &OsString) -> Option<Log> {
             Some(Log { pipe, window, dot_at: Instant::now() + DOT_EVERY })
         }
         Err(e) => {
-            let err = errstr::describe(&e);
-            say(&format!("{label}warning: unable to create pipe for log: {err}"));
-            say(&format!("{label}warning: log service disabled."));
+            fail::warn(label, &fail::because("unable to create pipe for log", &e));
+            fail::warn(label, &"log service disabled.");
             None
         }
     }

@@ -1,9 +1,10 @@
 //! `svlogd`: runit's service logger (all OSes). See svlogd(8) and `crate::svlogd`.
 
-use crate::errstr::describe;
+use crate::fail::{self, exit};
 use crate::platform::Native;
 use crate::svlogd::options::{Options, USAGE};
 use crate::svlogd::run::{Fatal, Svlogd};
+use crate::svlogd::LABEL;
 
 /// Runs svlogd; returns the exit code: 0 after EOF or TERM, 100 for usage errors, 111 for
 /// failures. C svlogd exits 111 on bad usage too; we keep runit's usual 100/111 split so a caller
@@ -16,20 +17,20 @@ pub fn main() -> i32 {
     let opts = match Options::parse(&args) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("svlogd: fatal: {}; {USAGE}", e.0);
-            return 100;
+            fail::fatal(LABEL, &format_args!("{}; {USAGE}", e.0));
+            return exit::USAGE;
         }
     };
     let result = Svlogd::<Native>::new(&opts).and_then(|mut s| s.run());
     match result {
-        Ok(()) => 0,
+        Ok(()) => exit::OK,
         Err(Fatal::NoDirs) => {
-            eprintln!("svlogd: fatal: no functional log directories.");
-            111
+            fail::fatal(LABEL, &"no functional log directories.");
+            exit::FAILURE
         }
-        Err(Fatal::Io(what, e)) => {
-            eprintln!("svlogd: fatal: {what}: {}", describe(&e));
-            111
+        Err(Fatal::Io(f)) => {
+            fail::fatal(LABEL, &f);
+            exit::FAILURE
         }
     }
 }

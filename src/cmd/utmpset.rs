@@ -7,8 +7,11 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::chpst::getopt::{Getopt, Opt};
 use crate::errstr::describe;
+use crate::fail::{self, exit};
+use crate::getopt::{Getopt, Opt};
+
+const LABEL: &[u8] = b"utmpset: ";
 use crate::platform::{self, UtmpError};
 
 fn say(line: &str) {
@@ -18,7 +21,7 @@ fn say(line: &str) {
 
 fn usage(prog: &str) -> i32 {
     say(&format!("usage: {prog} [-w] line\n\n"));
-    1
+    exit::UTMPSET_USAGE
 }
 
 pub fn main() -> i32 {
@@ -53,29 +56,28 @@ fn logout(line: &[u8], wtmp: bool) -> i32 {
     match platform::utmp_logout(line) {
         Ok(true) => {}
         Ok(false) => {
-            say(&format!(
-                "utmpset: warning: unable to logout line {shown} in utmp: no such entry\n"
-            ));
-            return 111;
+            let what = format!("unable to logout line {shown} in utmp: no such entry");
+            fail::warn(LABEL, &what);
+            return exit::FAILURE;
         }
         Err(e) => {
-            say(&format!("utmpset: fatal: {}\n", failure(&e, &shown, "utmp")));
-            return 111;
+            fail::fatal(LABEL, &failure(&e, &shown, "utmp"));
+            return exit::FAILURE;
         }
     }
     if !wtmp {
-        return 0;
+        return exit::OK;
     }
     match platform::wtmp_logout(line) {
-        Ok(()) => 0,
+        Ok(()) => exit::OK,
         Err(e @ UtmpError::Open(..)) => {
-            say(&format!("utmpset: fatal: {}\n", failure(&e, &shown, "wtmp")));
-            111
+            fail::fatal(LABEL, &failure(&e, &shown, "wtmp"));
+            exit::FAILURE
         }
         // C runit words a failed wtmp write as a warning, still exiting 111.
         Err(e) => {
-            say(&format!("utmpset: warning: {}\n", failure(&e, &shown, "wtmp")));
-            111
+            fail::warn(LABEL, &failure(&e, &shown, "wtmp"));
+            exit::FAILURE
         }
     }
 }

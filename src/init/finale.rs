@@ -6,6 +6,7 @@
 use super::files;
 use super::say;
 use crate::child::{self, kill, Pid};
+use crate::fail::exit;
 use crate::platform::{self, How, Signal};
 
 /// What stage 3 ends in.
@@ -50,7 +51,7 @@ pub fn kill_all() {
 /// Forks the child that halts the machine; returns its pid.
 pub fn start(how: How) -> std::io::Result<Pid> {
     // SAFETY: PID 1 is single-threaded, so the child may run any code; it only ends in _exit.
-    unsafe { child::fork_with(111, || halt_now(how)) }
+    unsafe { child::fork_with(exit::HALT_REFUSED, || halt_now(how)) }
 }
 
 /// In the child: the messages and calls of C runit, in its order. Returns only when the kernel

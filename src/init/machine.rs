@@ -43,16 +43,25 @@ pub(super) struct Init<E: Effects> {
     /// A shutdown signal that came during stage 1: stage 2 is skipped.
     pending: Option<How>,
     /// Set when PID 1 should end (only in a container whose kernel refused to halt).
-    exit: Option<i32>,
+    end: Option<End>,
+}
+
+/// Why PID 1's run ended; on a machine it never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The signals could not be taken over: nothing was started.
+    NoEventLoop,
+    /// The container halted (its kernel refused the halt, which is how a container ends).
+    Halted,
 }
 
 /// Runs the system; returns only in a container that cannot be halted by the kernel.
-pub fn run() -> i32 {
+pub fn run() -> End {
     // Our own session, away from whatever started us (the kernel, runit-init, a test).
     let _ = nix::unistd::setsid();
     spawn::attach_stdio();
     let signals = signal_set();
-    let Some(plat) = event_loop(&signals) else { return 111 };
+    let Some(plat) = event_loop(&signals) else { return End::NoEventLoop };
     let fx = Native::new(plat, signals);
     // Ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. A child PID namespace
     // answers EINVAL and a container without CAP_SYS_BOOT EPERM: there is no keyboard to route
@@ -62,9 +71,9 @@ pub fn run() -> i32 {
     let mut init = Init::boot(fx);
     loop {
         let event = init.fx.wait(init.deadline());
-        if let Some(code) = init.step(event) {
+        if let Some(end) = init.step(event) {
             say::info(&["exit."]);
-            return code;
+            return end;
         }
     }
 }
@@ -107,15 +116,15 @@ impl<E: Effects> Init<E> {
             cad: None,
             finale: Finale::ByFile,
             pending: None,
-            exit: None,
+            end: None,
         };
         init.start(Stage::One);
         init
     }
 
-    /// Handles one wakeup; Some(code) when PID 1 is to end (only in a container whose kernel
+    /// Handles one wakeup; Some when PID 1 is to end (only in a container whose kernel
     /// refused to halt).
-    pub(super) fn step(&mut self, event: std::io::Result<Event>) -> Option<i32> {
+    pub(super) fn step(&mut self, event: std::io::Result<Event>) -> Option<End> {
         // Reap first, on every wakeup: SIGCHLDs coalesce, and a stage that ended decides what a
         // signal arriving with its exit means.
         let childless = self.reap();
@@ -133,7 +142,7 @@ impl<E: Effects> Init<E> {
                 self.fx.pause();
             }
         }
-        self.exit
+        self.end
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -421,7 +430,7 @@ impl<E: Effects> Init<E> {
     fn halter_ended(&mut self) {
         self.phase = Phase::Final { halter: None, retry: None };
         if self.fx.in_container() {
-            self.exit = Some(0);
+            self.end = Some(End::Halted);
         }
     }
 }

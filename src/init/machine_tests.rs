@@ -11,6 +11,7 @@ use super::super::effects::{Effects, Reaped};
 use super::super::files;
 use super::super::spawn::Tty;
 use super::super::stage::Ended;
+use super::End;
 use super::{Init, GRACE, PAUSE};
 use crate::platform::{Event, How, ShutdownSignal, Signal};
 
@@ -137,17 +138,17 @@ impl World {
     }
 
     /// Child `pid` ends and SIGCHLD wakes PID 1.
-    fn ends(&mut self, pid: i32, how: Ended) -> Option<i32> {
+    fn ends(&mut self, pid: i32, how: Ended) -> Option<End> {
         self.fx().ended.push_back((Pid::from_raw(pid), how));
         self.init.step(Ok(Event::Signal(Signal::SIGCHLD)))
     }
 
-    fn signal(&mut self, sig: Signal) -> Option<i32> {
+    fn signal(&mut self, sig: Signal) -> Option<End> {
         self.init.step(Ok(Event::Signal(sig)))
     }
 
     /// The clock moves by `d` and the deadline wakes PID 1.
-    fn later(&mut self, d: Duration) -> Option<i32> {
+    fn later(&mut self, d: Duration) -> Option<End> {
         self.fx().now += d;
         self.init.step(Ok(Event::Timeout))
     }
@@ -437,7 +438,7 @@ fn a_container_whose_kernel_refuses_to_halt_ends_pid_1() {
     w.ends(100, Ended::Exit(100));
     w.ends(101, Ended::Exit(0));
     // The halter returned: the kernel said no.
-    assert_eq!(w.ends(102, Ended::Exit(111)), Some(0));
+    assert_eq!(w.ends(102, Ended::Exit(111)), Some(End::Halted));
 }
 
 #[test]

@@ -9,4 +9,4 @@ pub mod say;
 pub mod spawn;
 pub mod stage;
 
-pub use machine::run;
+pub use machine::{run, End};

@@ -7,19 +7,21 @@ use std::os::fd::OwnedFd;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
+use crate::fail::{self, Level};
+
 const CONSOLE: &str = "/dev/console";
 
-const INFO: &str = "- runit: ";
-const WARNING: &str = "- runit: warning: ";
+/// The start of PID 1's lines.
+pub const LABEL: &[u8] = b"- runit: ";
 
 /// An informational line, `- runit: ` and the parts.
 pub fn info(parts: &[&str]) {
-    line(INFO, parts);
+    line(Level::Plain, parts);
 }
 
 /// A warning line, `- runit: warning: ` and the parts.
 pub fn warn(parts: &[&str]) {
-    line(WARNING, parts);
+    line(Level::Warning, parts);
 }
 
 /// A warning ending in the text of `err`, as C's strerr does.
@@ -27,7 +29,7 @@ pub fn warn_err(parts: &[&str], err: &io::Error) {
     let text = errstr(err);
     let mut all: Vec<&str> = parts.to_vec();
     all.push(&text);
-    line(WARNING, &all);
+    line(Level::Warning, &all);
 }
 
 /// The text of an error in C runit's words.
@@ -35,14 +37,8 @@ pub fn errstr(err: &io::Error) -> String {
     crate::errstr::describe(err)
 }
 
-fn line(prefix: &str, parts: &[&str]) {
-    let mut buf = String::with_capacity(96);
-    buf.push_str(prefix);
-    for p in parts {
-        buf.push_str(p);
-    }
-    buf.push('\n');
-    write_out(buf.as_bytes());
+fn line(level: Level, parts: &[&str]) {
+    write_out(&fail::line(LABEL, level, &parts.concat()));
 }
 
 /// Opens the console afresh for every line, as C runit re-gets its stderr on every wakeup: an

@@ -1,5 +1,7 @@
 //! What ends of a stage script mean, as runit(8) of 2.3.0 says (all OSes).
 
+use crate::fail::exit;
+
 /// One of the three stages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -44,8 +46,10 @@ pub enum Next {
 /// The rule of runit(8).
 pub fn next(stage: Stage, ended: Ended) -> Next {
     match (stage, ended) {
-        (Stage::One, Ended::Crash(_) | Ended::Exit(100)) => Next::SkipStage2,
-        (Stage::Two, Ended::Crash(_) | Ended::Exit(111)) => Next::RestartStage2,
+        (Stage::One, Ended::Crash(_)) => Next::SkipStage2,
+        (Stage::One, Ended::Exit(code)) if code == exit::STAGE1_TO_STAGE3 => Next::SkipStage2,
+        (Stage::Two, Ended::Crash(_)) => Next::RestartStage2,
+        (Stage::Two, Ended::Exit(code)) if code == exit::STAGE2_AGAIN => Next::RestartStage2,
         (Stage::One | Stage::Two | Stage::Three, Ended::Exit(_) | Ended::Crash(_)) => {
             Next::Following
         }

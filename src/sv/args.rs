@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
+use crate::getopt::{Getopt, Opt};
 use crate::supervise::protocol::{verb, Plan};
 
 /// A parsed command line.
@@ -61,54 +62,31 @@ struct Opts {
     wait: Option<u64>,
 }
 
-/// runit's getopt for "w:vV": clustered flags, `-wN` or `-w N`, `--` ends the options, a lone
-/// `-` is an argument. Its messages are `<prog>: illegal option -- c` and
-/// `<prog>: option requires an argument -- c`.
+/// runit's getopt for "w:vV" (`crate::getopt`). Returns the options and the index in `argv`
+/// of the first argument after them.
 fn getopt(argv: &[OsString], prog: &[u8]) -> Result<(Opts, usize), Refused> {
     let mut o = Opts::default();
-    let mut i = 1;
-    while let Some(arg) = argv.get(i).map(|a| a.as_bytes()) {
-        if arg == b"--" {
-            return Ok((o, i + 1));
-        }
-        let [b'-', flags @ ..] = arg else { break };
-        if flags.is_empty() {
-            break;
-        }
-        i += 1;
-        let mut flags = flags;
-        while let Some((&c, rest)) = flags.split_first() {
-            flags = rest;
-            match c {
-                b'v' => o.verbose = true,
-                b'w' => {
-                    let val = if rest.is_empty() {
-                        let Some(next) = argv.get(i) else {
-                            return Err(opt_error(prog, "option requires an argument", b'w'));
-                        };
-                        i += 1;
-                        next.as_bytes()
-                    } else {
-                        rest
-                    };
-                    o.wait = Some(parse_secs(val).ok_or_else(|| bad_wait(prog, val))?);
-                    o.verbose = true;
-                    break;
-                }
-                b'V' => {
-                    eprintln!("$Id: runit-rs {} $", env!("CARGO_PKG_VERSION"));
-                    return Err(Refused::Usage { note: None });
-                }
-                c => return Err(opt_error(prog, "illegal option", c)),
+    let args = argv.get(1..).unwrap_or_default();
+    let mut g = Getopt::new(args, "w:vV");
+    for opt in g.by_ref() {
+        match opt {
+            Opt::Flag(b'v') => o.verbose = true,
+            Opt::Arg(_, val) => {
+                o.wait =
+                    Some(parse_secs(val.as_bytes()).ok_or_else(|| bad_wait(prog, val.as_bytes()))?);
+                o.verbose = true;
+            }
+            Opt::Flag(_) => {
+                eprintln!("$Id: runit-rs {} $", env!("CARGO_PKG_VERSION"));
+                return Err(Refused::Usage { note: None });
+            }
+            bad @ (Opt::Illegal(_) | Opt::Missing(_)) => {
+                let note = bad.complaint(&String::from_utf8_lossy(prog));
+                return Err(Refused::Usage { note });
             }
         }
     }
-    Ok((o, i))
-}
-
-fn opt_error(prog: &[u8], what: &str, c: u8) -> Refused {
-    let note = format!("{}: {what} -- {}", String::from_utf8_lossy(prog), char::from(c));
-    Refused::Usage { note: Some(note) }
+    Ok((o, argv.len() - g.rest().len()))
 }
 
 /// C takes whatever digits lead the value (so `-w abc` meant "no wait at all"); a value that is
@@ -159,6 +137,9 @@ mod tests {
         // Options end at the first argument that is not one.
         let inv = parse(&args(&["sv", "status", "-v"])).2.unwrap();
         assert_eq!(inv.services, args(&["-v"]));
+        // As runit's getopt: a word starting with `--` ends the options and is dropped.
+        let inv = parse(&args(&["sv", "--foo", "status", "a"])).2.unwrap();
+        assert_eq!(inv.services, args(&["a"]));
     }
 
     #[test]

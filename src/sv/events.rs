@@ -4,9 +4,9 @@
 //! reports when the last reader closed it), a `./check` child exiting (SIGCHLD), or a deadline.
 //!
 //! Where the backend cannot watch something it answers `Unsupported`; the service is then
-//! marked unwatched and the caller re-checks it on a short deadline instead. Without any event
-//! loop at all (the portable backend not written yet) waiting degrades to sleeping until the
-//! next deadline, the only place sv sleeps.
+//! marked unwatched and the caller re-checks it on a short deadline instead. When the event
+//! loop cannot be set up at all (no fd left for it, or it broke down) waiting degrades to
+//! sleeping until the next deadline, the only place sv sleeps.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;

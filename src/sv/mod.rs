@@ -42,12 +42,34 @@ pub const DEFAULT_SVDIR: &str = "/service/";
 /// Seconds to wait unless `$SVWAIT` or `-w` say otherwise.
 pub const DEFAULT_WAIT: u64 = 7;
 
-/// Runs sv with this argv (argv[0] included) and returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
+/// How sv ended, for its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Bad usage (the usage line was printed); `lsb` when called as an init script.
+    Usage { lsb: bool },
+    /// Every service was handled; this many failed.
+    Done { failures: u32 },
+    /// The LSB `status` of the one service.
+    Lsb(LsbStatus),
+}
+
+/// What LSB `status` says of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LsbStatus {
+    Running,
+    NotRunning,
+    Unknown,
+}
+
+/// Runs sv with this argv (argv[0] included).
+pub fn run(argv: &[OsString]) -> Outcome {
     let (prog, lsb, parsed) = args::parse(argv);
     let inv = match parsed {
         Ok(inv) => inv,
-        Err(Refused::Usage { note }) => return usage(&prog, lsb, note.as_deref()),
+        Err(Refused::Usage { note }) => {
+            usage(&prog, lsb, note.as_deref());
+            return Outcome::Usage { lsb };
+        }
     };
     let svdir = std::env::var_os("SVDIR").unwrap_or_else(|| OsString::from(DEFAULT_SVDIR));
     let secs = inv
@@ -67,8 +89,8 @@ pub fn run(argv: &[OsString]) -> i32 {
         match plan.act {
             Act::Control if svc::control(&mut ctx, &svc, &plan.letters) == Sent::Failed => continue,
             Act::Status => {
-                if let Some(code) = svc::status(&mut ctx, &svc) {
-                    return code;
+                if let Some(status) = svc::status(&mut ctx, &svc) {
+                    return Outcome::Lsb(status);
                 }
             }
             Act::Control | Act::Nothing => {}
@@ -79,7 +101,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         wait::wait_all(&mut ctx, &plan, pending, Duration::from_secs(secs));
     }
     ctx.out.flush();
-    ctx.out.failures.min(99) as i32
+    Outcome::Done { failures: ctx.out.failures }
 }
 
 fn locate(ctx: &mut Ctx, svdir: &OsStr, name: &OsStr) -> Option<Service> {
@@ -93,9 +115,9 @@ fn locate(ctx: &mut Ctx, svdir: &OsStr, name: &OsStr) -> Option<Service> {
     }
 }
 
-/// The usage line (followed by an empty line, as C's strerr adds one), exit 100; 2 in the LSB
-/// mode, whose usage names no services.
-fn usage(prog: &[u8], lsb: bool, note: Option<&str>) -> i32 {
+/// The usage line (followed by an empty line, as C's strerr adds one); in the LSB mode it
+/// names no services.
+fn usage(prog: &[u8], lsb: bool, note: Option<&str>) {
     let mut e = Vec::new();
     if let Some(n) = note {
         e.extend_from_slice(n.as_bytes());
@@ -109,9 +131,4 @@ fn usage(prog: &[u8], lsb: bool, note: Option<&str>) -> i32 {
         e.extend_from_slice(b" [-v] [-w sec] command service ...\n\n");
     }
     let _ = std::io::stderr().lock().write_all(&e);
-    if lsb {
-        2
-    } else {
-        100
-    }
 }

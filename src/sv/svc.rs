@@ -10,6 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::out::{self, Out};
+use super::LsbStatus;
 use crate::supervise::protocol::{self, open_fifo_write, Letter, Probe, MAIN};
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
@@ -187,11 +188,11 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
 }
 
 /// The `status` command for one service: its line, then `; ` and the log service's. Returns
-/// the exit code when sv must stop here (LSB mode).
-pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<i32> {
+/// the service's status when sv must stop here (LSB mode).
+pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<LsbStatus> {
     let st = match get(ctx, &svc.dir, &svc.name) {
         Got::Record(st) => st,
-        Got::Trouble if ctx.lsb => return Some(4),
+        Got::Trouble if ctx.lsb => return Some(LsbStatus::Unknown),
         Got::Trouble | Got::NotRunning => return None,
     };
     let main = print(ctx, &st, &svc.dir, &svc.name, &svc.name);
@@ -200,9 +201,9 @@ pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<i32> {
     // runit 2.3.0: the LSB exit code reflects the service itself. 2.1.2 let the log service's
     // state overwrite it, so a down service with a running logger read as running (exit 0).
     ctx.lsb.then_some(match main {
-        Printed::Process => 0,
-        Printed::NoProcess => 3,
-        Printed::Nothing => 4,
+        Printed::Process => LsbStatus::Running,
+        Printed::NoProcess => LsbStatus::NotRunning,
+        Printed::Nothing => LsbStatus::Unknown,
     })
 }
 

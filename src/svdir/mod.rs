@@ -13,7 +13,7 @@ mod table;
 mod watch;
 
 use std::ffi::OsStr;
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -29,14 +29,6 @@ pub fn show(name: &OsStr) -> String {
         }
     }
     out
-}
-
-/// Writes one line to stderr. Errors are ignored on purpose: with a log argument stderr is a
-/// non-blocking pipe that may be full, and a supervisor must not die over a lost message.
-pub fn say(line: &str) {
-    let mut s = io::stderr().lock();
-    let _ = s.write_all(line.as_bytes());
-    let _ = s.write_all(b"\n");
 }
 
 /// Sends runsvdir's (and so its children's) stderr into a new pipe and returns the reading end.

@@ -13,12 +13,7 @@ use std::io;
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
 
-/// Why the switch failed: what was being done, and the system error if there was one.
-#[derive(Debug)]
-pub struct Failure {
-    pub what: String,
-    pub err: Option<io::Error>,
-}
+use crate::fail::Failure;
 
 /// What the switch did.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,7 +24,7 @@ pub enum Outcome {
 }
 
 fn fail(what: impl Into<String>, err: io::Error) -> Failure {
-    Failure { what: what.into(), err: Some(err) }
+    Failure::sys(what, err)
 }
 
 fn ignore_enoent(r: io::Result<()>) -> io::Result<()> {
@@ -45,7 +40,7 @@ pub fn switch(dir: &Path, new: &OsStr) -> Result<Outcome, Failure> {
     let shown = new.to_string_lossy();
     if new.as_encoded_bytes().first() == Some(&b'.') {
         let what = format!("{shown}: must not start with a dot.");
-        return Err(Failure { what, err: None });
+        return Err(Failure::plain(what));
     }
     let at = |name: &str| dir.join(name);
     let target = match fs::metadata(dir.join(new)) {
@@ -54,7 +49,7 @@ pub fn switch(dir: &Path, new: &OsStr) -> Result<Outcome, Failure> {
         Err(e) => return Err(fail(format!("unable to stat: {shown}"), e)),
     };
     if !target.is_dir() {
-        return Err(Failure { what: format!("{shown}: not a directory."), err: None });
+        return Err(Failure::plain(format!("{shown}: not a directory.")));
     }
     let current = fs::metadata(at("current")).map_err(|e| fail("unable to stat: current", e))?;
     if (current.dev(), current.ino()) == (target.dev(), target.ino()) {

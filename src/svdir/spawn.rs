@@ -8,11 +8,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::child::{self, Dir, Failure, Pid, Session, Spec, Words};
+use crate::child::{self, Dir, Pid, Report, Session, Spec, Words};
+use crate::fail::exit;
 use crate::platform::Signal;
-
-/// Exit code of a child that could not exec runsv (runit's fatal code).
-const EXEC_FAILED: i32 = 100;
 
 /// How runsv children are started.
 pub struct Spawner {
@@ -35,10 +33,10 @@ impl Spawner {
             dir: Some(Dir::Fd(dir.as_fd().as_raw_fd())),
             session: if self.new_session { Session::New } else { Session::Inherit },
             signals: self.signals,
-            failure: Failure::Line {
+            report: Report::Line {
                 prefix: &self.fatal,
                 name: name.as_bytes(),
-                code: EXEC_FAILED,
+                code: exit::RUNSVDIR_CHILD_FAILED,
                 words: Words::Always(b"unable to start runsv "),
             },
             ..Spec::new(c"runsv", &argv)

@@ -22,18 +22,27 @@ use nix::sys::signal::Signal;
 
 use crate::child::{self, Reaped};
 
-use crate::errstr;
+use crate::fail::{self, Level};
 use crate::platform::{Event, Platform, WatchId};
 use crate::svdir::rplog::Rplog;
 use crate::svdir::scan::{Failures, Key};
+use crate::svdir::show;
 use crate::svdir::spawn::Spawner;
 use crate::svdir::table::Table;
-use crate::svdir::{say, show};
 
 pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
 pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(60);
 pub(super) const RETRY_EVERY: Duration = Duration::from_secs(1);
 pub(crate) const DOT_EVERY: Duration = Duration::from_secs(900);
+
+/// Why runsvdir stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: at once, the runsv processes keep running.
+    Term,
+    /// SIGHUP: every runsv was stopped and has exited (or a second HUP came).
+    Halted,
+}
 
 /// The signals runsvdir takes over; children get them back at their defaults (SIGPIPE too,
 /// which Rust's runtime ignores).
@@ -74,7 +83,7 @@ impl<P: Platform> Supervisor<P> {
     /// A supervisor of `svdir`; `log` when a log argument was given.
     pub fn new(p: P, svdir: PathBuf, new_session: bool, log: Option<Log>) -> Supervisor<P> {
         let label = format!("runsvdir {}: ", show(svdir.as_os_str()));
-        let fatal = format!("{label}fatal: ").into_bytes();
+        let fatal = fail::head(label.as_bytes(), Level::Fatal);
         let spawner = Spawner { new_session, signals: &SIGNALS, fatal };
         Supervisor {
             p,
@@ -98,8 +107,8 @@ impl<P: Platform> Supervisor<P> {
         }
     }
 
-    /// Runs until a signal ends runsvdir; returns the exit code (0 on TERM, 111 after HUP).
-    pub fn run(&mut self) -> io::Result<i32> {
+    /// Runs until a signal ends runsvdir.
+    pub fn run(&mut self) -> io::Result<Stop> {
         if let Some(log) = &self.log {
             self.p.add_fd(log.pipe.as_raw_fd(), crate::platform::Interest::Read)?;
         }
@@ -112,30 +121,30 @@ impl<P: Platform> Supervisor<P> {
             if ev == Event::Signal(Signal::SIGCHLD) {
                 self.reap();
             }
-            if let Some(code) = self.handle(ev) {
-                return Ok(code);
+            if let Some(stop) = self.handle(ev) {
+                return Ok(stop);
             }
             self.run_due(Instant::now());
             if self.halting && self.running == 0 {
-                return Ok(111);
+                return Ok(Stop::Halted);
             }
         }
     }
 
     /// Writes a warning (into the log pipe when there is one).
     pub(super) fn warn(&self, text: &str) {
-        say(&format!("{}warning: {text}", self.label));
+        fail::warn(self.label.as_bytes(), &text);
     }
 
     pub(super) fn warn_err(&self, text: &str, e: &io::Error) {
-        self.warn(&format!("{text}: {}", errstr::describe(e)));
+        fail::warn(self.label.as_bytes(), &fail::because(text, e));
     }
 
-    fn handle(&mut self, ev: Event) -> Option<i32> {
+    fn handle(&mut self, ev: Event) -> Option<Stop> {
         match ev {
             // As runit: leave at once, the runsv processes keep running (stage 3 stops them).
-            Event::Signal(Signal::SIGTERM) => return Some(0),
-            Event::Signal(Signal::SIGHUP) if self.halting => return Some(111),
+            Event::Signal(Signal::SIGTERM) => return Some(Stop::Term),
+            Event::Signal(Signal::SIGHUP) if self.halting => return Some(Stop::Halted),
             Event::Signal(Signal::SIGHUP) => self.halt(),
             Event::Signal(_) | Event::Gone(_) | Event::Timeout => {}
             Event::Readable(_) => self.read_log(),

@@ -17,7 +17,9 @@ use super::dirfd::{fchmod, show, Dir};
 use super::outq::{Next, OutQ};
 use super::processor::{self, Proc};
 use super::udp::Udp;
+use super::LABEL;
 use crate::errstr::describe;
+use crate::fail::{self, Level};
 use crate::platform::Signal;
 use crate::tai::Tai64n;
 
@@ -73,7 +75,7 @@ pub struct LogDir {
 }
 
 fn warn(msg: &str) {
-    eprintln!("svlogd: warning: {msg}");
+    fail::warn(LABEL, &msg);
 }
 
 impl LogDir {
@@ -103,7 +105,7 @@ impl LogDir {
 
     fn info(&self, msg: &str) {
         if self.verbose {
-            eprintln!("svlogd: info: {msg}");
+            fail::say(LABEL, Level::Info, &msg);
         }
     }
 

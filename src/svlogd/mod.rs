@@ -6,6 +6,9 @@
 //! each directory's bytes and the points where C svlogd would rotate, `logdir` owns the files of
 //! one directory, `processor` runs `!processor` programs, and `run` is the event loop.
 
+/// `svlogd: `, the start of every line svlogd writes.
+pub const LABEL: &[u8] = b"svlogd: ";
+
 pub mod config;
 pub mod dirfd;
 pub mod feed;

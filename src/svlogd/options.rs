@@ -1,8 +1,10 @@
 //! svlogd's command line (all OSes): `[-tttv] [-r c] [-R xyz] [-l len] [-b buflen] dir...`,
-//! parsed the way getopt(3) does (clustered flags, attached or separate arguments, `--`).
+//! parsed by runit's getopt (`crate::getopt`).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+
+use crate::getopt::{Getopt, Opt};
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,18 +42,25 @@ impl Options {
             buflen: 1024,
             dirs: Vec::new(),
         };
-        let mut rest = args;
-        while let Some((arg, tail)) = rest.split_first() {
-            if arg == "--" {
-                rest = tail;
-                break;
+        let mut g = Getopt::new(args, "tvr:R:l:b:V");
+        for opt in g.by_ref() {
+            match opt {
+                Opt::Flag(b't') => o.timestamp = (o.timestamp + 1).min(3),
+                Opt::Flag(b'v') => o.verbose = true,
+                Opt::Flag(_) => {
+                    let version = concat!("version: runit-rs ", env!("CARGO_PKG_VERSION"));
+                    return Err(UsageError(version.into()));
+                }
+                Opt::Arg(c, v) => o.value(c, v.as_bytes())?,
+                Opt::Missing(c) => {
+                    return Err(UsageError(format!("option -{} needs an argument", c as char)))
+                }
+                Opt::Illegal(c) => {
+                    return Err(UsageError(format!("unknown option -{}", c as char)))
+                }
             }
-            let [b'-', flags @ ..] = arg.as_bytes() else { break };
-            if flags.is_empty() {
-                break;
-            }
-            rest = o.cluster(flags, tail)?;
         }
+        let rest = g.rest();
         o.dirs = rest.to_vec();
         if o.dirs.is_empty() {
             return Err(UsageError("no log directory given".into()));
@@ -60,37 +69,6 @@ impl Options {
             return Err(UsageError("buflen must be greater than len".into()));
         }
         Ok(o)
-    }
-
-    /// Handles the letters of one `-xyz` argument; `tail` is the arguments after it. Returns
-    /// the arguments left once the option values are taken.
-    fn cluster<'a>(
-        &mut self,
-        mut flags: &[u8],
-        tail: &'a [OsString],
-    ) -> Result<&'a [OsString], UsageError> {
-        while let Some((&c, after)) = flags.split_first() {
-            flags = after;
-            match c {
-                b't' => self.timestamp = (self.timestamp + 1).min(3),
-                b'v' => self.verbose = true,
-                b'r' | b'R' | b'l' | b'b' if !after.is_empty() => {
-                    self.value(c, after)?;
-                    return Ok(tail);
-                }
-                b'r' | b'R' | b'l' | b'b' => {
-                    let (v, tail) = tail.split_first().ok_or_else(|| missing(c))?;
-                    self.value(c, v.as_bytes())?;
-                    return Ok(tail);
-                }
-                b'V' => {
-                    let version = concat!("version: runit-rs ", env!("CARGO_PKG_VERSION"));
-                    return Err(UsageError(version.into()));
-                }
-                _ => return Err(UsageError(format!("unknown option -{}", c as char))),
-            }
-        }
-        Ok(tail)
     }
 
     fn value(&mut self, opt: u8, val: &[u8]) -> Result<(), UsageError> {
@@ -109,10 +87,6 @@ impl Options {
         }
         Ok(())
     }
-}
-
-fn missing(c: u8) -> UsageError {
-    UsageError(format!("option -{} needs an argument", c as char))
 }
 
 /// A decimal number; `None` for 0 (C's "use the default").
@@ -149,6 +123,9 @@ mod tests {
         assert_eq!(p(&["-R", "ab", "d"]).unwrap().repl, Some(b'_'));
         assert_eq!(p(&["-rx", "-R", "ab", "d"]).unwrap().repl, Some(b'x'));
         assert_eq!(p(&["--", "-d"]).unwrap().dirs, vec![OsString::from("-d")]);
+        // As runit's getopt: any word starting with `--` ends the options and is dropped.
+        assert_eq!(p(&["-t", "--foo", "-d"]).unwrap().dirs, vec![OsString::from("-d")]);
+        assert_eq!(p(&["-", "d"]).unwrap().dirs, vec![OsString::from("-"), OsString::from("d")]);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! write per chunk; when a directory cannot keep up (disk full, processor busy) reading stops
 //! until its queue shrinks, so memory stays bounded and nothing read is dropped.
 
-use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -13,8 +12,9 @@ use super::feed::Feeder;
 use super::logdir::{Drain, LogDir};
 use super::options::Options;
 use super::processor::Proc;
+use super::LABEL;
 use crate::child::{self, Reaped};
-use crate::errstr::describe;
+use crate::fail::{self, Failure, Level};
 use crate::platform::{Event, Interest, Platform, Signal};
 
 /// The signals svlogd acts on.
@@ -32,7 +32,7 @@ const STDIN: RawFd = 0;
 #[derive(Debug)]
 pub enum Fatal {
     NoDirs,
-    Io(&'static str, io::Error),
+    Io(Failure),
 }
 
 pub struct Svlogd<P: Platform> {
@@ -54,7 +54,8 @@ pub struct Svlogd<P: Platform> {
 
 impl<P: Platform> Svlogd<P> {
     pub fn new(o: &Options) -> Result<Svlogd<P>, Fatal> {
-        let plat = P::new(&SIGNALS).map_err(|e| Fatal::Io("unable to set up signals", e))?;
+        let plat =
+            P::new(&SIGNALS).map_err(|e| Fatal::Io(Failure::sys("unable to set up signals", e)))?;
         let dirs = o
             .dirs
             .iter()
@@ -77,7 +78,7 @@ impl<P: Platform> Svlogd<P> {
 
     fn info(&self, msg: &str) {
         if self.verbose {
-            eprintln!("svlogd: info: {msg}");
+            fail::say(LABEL, Level::Info, &msg);
         }
     }
 
@@ -89,9 +90,9 @@ impl<P: Platform> Svlogd<P> {
             match d.open(now) {
                 Ok(()) => any = true,
                 Err(msg) => {
-                    eprintln!("svlogd: warning: {msg}");
+                    fail::warn(LABEL, &msg);
                     if d.q.discard() > 0 {
-                        eprintln!("svlogd: warning: data queued for {} is lost", d.name());
+                        fail::warn(LABEL, &format_args!("data queued for {} is lost", d.name()));
                     }
                 }
             }
@@ -106,7 +107,7 @@ impl<P: Platform> Svlogd<P> {
     /// Runs until input ended and everything is written.
     pub fn run(&mut self) -> Result<(), Fatal> {
         crate::sys::set_nonblock(&std::io::stdin(), true)
-            .map_err(|e| Fatal::Io("unable to read standard input", e))?;
+            .map_err(|e| Fatal::Io(Failure::sys("unable to read standard input", e)))?;
         loop {
             self.pump();
             if self.finished() {
@@ -117,8 +118,10 @@ impl<P: Platform> Svlogd<P> {
             let busy = want && !self.pollable;
             let syncs = self.dirs.iter().any(LogDir::has_unsynced);
             let deadline = if busy || syncs { Some(Instant::now()) } else { self.deadline() };
-            let ev =
-                self.plat.wait(deadline).map_err(|e| Fatal::Io("unable to wait for events", e))?;
+            let ev = self
+                .plat
+                .wait(deadline)
+                .map_err(|e| Fatal::Io(Failure::sys("unable to wait for events", e)))?;
             match ev {
                 Event::Readable(STDIN) => self.read_input(),
                 Event::Timeout if busy => self.read_input(),
@@ -208,7 +211,7 @@ impl<P: Platform> Svlogd<P> {
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) => {}
             Err(e) => {
-                eprintln!("svlogd: warning: unable to read standard input: {}", describe(&e));
+                fail::warn(LABEL, &fail::because("unable to read standard input", &e));
                 self.end_input();
             }
         }

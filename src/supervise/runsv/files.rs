@@ -9,40 +9,14 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::fail::Failure;
 use crate::supervise::protocol::Names;
 use crate::supervise::status::Status;
 use crate::sys;
 
-use crate::errstr::describe as error_text;
-
-/// A failed step: what runsv tried, and the system's answer if there was one.
-#[derive(Debug)]
-pub struct Problem {
-    pub what: String,
-    pub err: Option<io::Error>,
-}
-
-impl Problem {
-    pub fn sys(what: impl Into<String>, err: io::Error) -> Problem {
-        Problem { what: what.into(), err: Some(err) }
-    }
-    pub fn plain(what: impl Into<String>) -> Problem {
-        Problem { what: what.into(), err: None }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.err {
-            Some(e) => write!(f, "{}: {}", self.what, error_text(e)),
-            None => f.write_str(&self.what),
-        }
-    }
-}
-
 /// Creates the supervise directory (mode 0700). If `supervise` is a symlink whose target is
 /// missing (e.g. into a fresh /run), the target is created, parents included.
-pub fn make_dir(n: &Names) -> Result<(), Problem> {
+pub fn make_dir(n: &Names) -> Result<(), Failure> {
     let mut b = fs::DirBuilder::new();
     b.mode(0o700);
     if b.create(n.dir).is_ok() {
@@ -55,7 +29,7 @@ pub fn make_dir(n: &Names) -> Result<(), Problem> {
         Err(e) if sys::is_errno(&e, libc::EINVAL) || sys::is_errno(&e, libc::ENOENT) => {
             return Ok(())
         }
-        Err(e) => return Err(Problem::sys(format!("unable to readlink ./{}", n.dir), e)),
+        Err(e) => return Err(Failure::sys(format!("unable to readlink ./{}", n.dir), e)),
     };
     let target: PathBuf = Path::new(n.base).join(target);
     if let Some(parent) = target.parent() {
@@ -66,27 +40,27 @@ pub fn make_dir(n: &Names) -> Result<(), Problem> {
 }
 
 /// Opens and locks `lock`; `wait` decides between failing and waiting when it is taken.
-pub fn lock(n: &Names, wait: bool) -> Result<File, Problem> {
+pub fn lock(n: &Names, wait: bool) -> Result<File, Failure> {
     let f = OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
         .custom_flags(libc::O_NONBLOCK)
         .open(n.lock)
-        .map_err(|e| Problem::sys(format!("unable to open {}", n.lock), e))?;
+        .map_err(|e| Failure::sys(format!("unable to open {}", n.lock), e))?;
     let r = if wait { sys::lock_exclusive(&f) } else { sys::try_lock_exclusive(&f) };
-    r.map_err(|e| Problem::sys(format!("unable to lock {}", n.lock), e))?;
+    r.map_err(|e| Failure::sys(format!("unable to lock {}", n.lock), e))?;
     Ok(f)
 }
 
 /// The control FIFO, opened for reading, plus a writer runsv holds so the reader never sees
 /// EOF (which would make it readable forever).
-pub fn control(n: &Names) -> Result<(File, File), Problem> {
+pub fn control(n: &Names) -> Result<(File, File), Failure> {
     let _ = sys::mkfifo(Path::new(n.control), 0o600);
     let meta = fs::metadata(n.control)
-        .map_err(|e| Problem::sys(format!("unable to stat {}", n.control), e))?;
+        .map_err(|e| Failure::sys(format!("unable to stat {}", n.control), e))?;
     if !meta.file_type().is_fifo() {
-        return Err(Problem::plain(format!("{} exists but is not a fifo", n.control)));
+        return Err(Failure::plain(format!("{} exists but is not a fifo", n.control)));
     }
     let open = |write: bool| {
         OpenOptions::new()
@@ -94,19 +68,19 @@ pub fn control(n: &Names) -> Result<(File, File), Problem> {
             .write(write)
             .custom_flags(libc::O_NONBLOCK)
             .open(n.control)
-            .map_err(|e| Problem::sys(format!("unable to open {}", n.control), e))
+            .map_err(|e| Failure::sys(format!("unable to open {}", n.control), e))
     };
     Ok((open(false)?, open(true)?))
 }
 
 /// The `ok` FIFO, held open for reading: `sv` tells from ENXIO on open that runsv is gone.
-pub fn ok(n: &Names) -> Result<File, Problem> {
+pub fn ok(n: &Names) -> Result<File, Failure> {
     let _ = sys::mkfifo(Path::new(n.ok), 0o600);
     OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(n.ok)
-        .map_err(|e| Problem::sys(format!("unable to read {}", n.ok), e))
+        .map_err(|e| Failure::sys(format!("unable to read {}", n.ok), e))
 }
 
 /// One service's supervise directory, set up and held.
@@ -157,7 +131,7 @@ impl Supervise {
     /// Each file is tried even when an earlier one failed (a full disk may still take a
     /// rewrite of the same size); the first failure is returned, and what failed keeps its
     /// previous, complete contents.
-    pub fn publish(&mut self, st: &Status) -> Result<(), Problem> {
+    pub fn publish(&mut self, st: &Status) -> Result<(), Failure> {
         let n = self.names;
         let mut first = Ok(());
         if self.written_pid != Some(st.pid) {
@@ -179,7 +153,7 @@ impl Supervise {
 }
 
 /// `<pid> <token>` for a running process, empty when down or when the OS cannot name it.
-fn write_ident(n: &Names, pid: u32) -> Result<(), Problem> {
+fn write_ident(n: &Names, pid: u32) -> Result<(), Failure> {
     let pid = i32::try_from(pid).ok().filter(|&p| p > 0).map(crate::child::Pid::from_raw);
     let token = pid.and_then(|p| crate::platform::process_ident(p).ok().flatten());
     let pid = pid.map_or(0, |p| p.as_raw());
@@ -189,15 +163,15 @@ fn write_ident(n: &Names, pid: u32) -> Result<(), Problem> {
 
 /// Writes `data` to `tmp` (mode 0644), then renames it over `dst`. Neither is followed if it
 /// is a symlink: rename replaces `dst` itself, and `tmp` is opened with O_NOFOLLOW.
-fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Problem> {
-    let mut f = open_new(tmp).map_err(|e| Problem::sys(format!("unable to open {tmp}"), e))?;
+fn replace(tmp: &str, dst: &str, data: &[u8]) -> Result<(), Failure> {
+    let mut f = open_new(tmp).map_err(|e| Failure::sys(format!("unable to open {tmp}"), e))?;
     if let Err(e) = f.write_all(data) {
         drop(f);
         let _ = fs::remove_file(tmp);
-        return Err(Problem::sys(format!("unable to write {tmp}"), e));
+        return Err(Failure::sys(format!("unable to write {tmp}"), e));
     }
     drop(f);
-    fs::rename(tmp, dst).map_err(|e| Problem::sys(format!("unable to rename {tmp} to {dst}"), e))
+    fs::rename(tmp, dst).map_err(|e| Failure::sys(format!("unable to rename {tmp} to {dst}"), e))
 }
 
 /// Creates or truncates `tmp` for writing, never through a symlink: one found there (left by

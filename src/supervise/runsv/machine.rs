@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use crate::child::Pid;
+use crate::fail::exit;
 use crate::platform::Signal;
 use crate::supervise::protocol::Letter;
 use crate::supervise::status::{State, Status, Want};
@@ -321,7 +322,7 @@ impl Service {
                 self.publish(fx);
             }
             // Could not fork: as if ./run had exited 111 at once (runsv(8)).
-            None => self.run_ended(111 << 8, fx),
+            None => self.run_ended(exit::RUNSV_CHILD_FAILED << 8, fx),
         }
     }
 

@@ -22,13 +22,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
-use crate::child::{self, Dir, Failure, Pid, Reaped, Session, Spec, Words};
+use crate::child::{self, Dir, Pid, Reaped, Report, Session, Spec, Words};
+use crate::fail::{self, exit, Failure, Level};
 use crate::platform::{Event, Interest, Platform, Signal};
 use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
 
-use files::{Problem, Supervise};
+use files::Supervise;
 use leftover::{Act, Leftover};
 use machine::{Cmd, Effects, Input, Prog, Service, Which};
 
@@ -60,8 +61,10 @@ pub struct Runsv<P: Platform> {
 
 /// The real [`Effects`]: processes, signals and the supervise files.
 struct Os {
-    /// `runsv <dir>: warning: `, for messages.
-    warn_prefix: Vec<u8>,
+    /// `runsv <dir>: `, for messages.
+    label: Vec<u8>,
+    /// `runsv <dir>: warning: `, for the line of a child that cannot start.
+    child_prefix: Vec<u8>,
     main_dir: Supervise,
     log_dir: Option<Supervise>,
     /// The log pipe (read end, write end), until runsv lets the log service go.
@@ -76,30 +79,28 @@ struct Os {
 impl<P: Platform> Runsv<P> {
     /// Sets up service directory `dir` (runsv changes into it) and its supervise directories.
     /// With `wait_lock`, a service locked by another runsv is waited for (see [`LOCK_WAIT_ENV`]).
-    pub fn setup(dir: &OsStr, wait_lock: bool) -> Result<Runsv<P>, Problem> {
-        let mut warn_prefix = b"runsv ".to_vec();
-        warn_prefix.extend_from_slice(dir.as_bytes());
-        warn_prefix.extend_from_slice(b": warning: ");
+    pub fn setup(dir: &OsStr, wait_lock: bool) -> Result<Runsv<P>, Failure> {
+        let label = label(dir);
         let chdir = || {
             std::env::set_current_dir(dir)
-                .map_err(|e| Problem::sys("unable to change to directory", e))
+                .map_err(|e| Failure::sys("unable to change to directory", e))
         };
         // The wait comes before the signals are taken over: TERM (runsvdir letting go of the
         // service) must still end a runsv that sleeps in flock(2).
         let held = if wait_lock {
             chdir()?;
-            Some(wait_for_lock(&warn_prefix)?)
+            Some(wait_for_lock(&label)?)
         } else {
             None
         };
         let platform =
-            P::new(&HANDLED).map_err(|e| Problem::sys("unable to set up signal handling", e))?;
+            P::new(&HANDLED).map_err(|e| Failure::sys("unable to set up signal handling", e))?;
         if !wait_lock {
             chdir()?;
         }
         let now = Tai64n::now();
         let mut main = Service::new(Which::Main, want_of("down"), now);
-        let has_log = log_dir_present(&warn_prefix);
+        let has_log = log_dir_present(&label);
         let mut log = has_log.then(|| Service::new(Which::Log, want_of("log/down"), now));
         let pipe = if has_log { Some(log_pipe()?) } else { None };
 
@@ -116,7 +117,9 @@ impl<P: Platform> Runsv<P> {
         };
         let main_dir = Supervise::new(&protocol::MAIN, main_lock, files::control(&protocol::MAIN)?);
         let reported = [None, None];
-        let mut os = Os { warn_prefix, main_dir, log_dir: None, pipe, retry_at: None, reported };
+        let child_prefix = fail::head(&label, Level::Warning);
+        let mut os =
+            Os { label, child_prefix, main_dir, log_dir: None, pipe, retry_at: None, reported };
         // Looked for before the first status replaces the record of them.
         let left_main = Leftover::find(&protocol::MAIN);
         publish_first(&mut main, left_main.as_ref(), &mut os);
@@ -135,19 +138,19 @@ impl<P: Platform> Runsv<P> {
         Ok(Runsv { platform, main, log, os, left, term_pending: false })
     }
 
-    fn watch_controls(&mut self) -> Result<(), Problem> {
+    fn watch_controls(&mut self) -> Result<(), Failure> {
         let fds =
             [Some(self.os.main_dir.control_fd()), self.os.log_dir.as_ref().map(|d| d.control_fd())];
         for fd in fds.into_iter().flatten() {
             self.platform
                 .add_fd(fd, Interest::Read)
-                .map_err(|e| Problem::sys("unable to watch the control fifo", e))?;
+                .map_err(|e| Failure::sys("unable to watch the control fifo", e))?;
         }
         Ok(())
     }
 
     /// Supervises until told to exit (`x` or SIGTERM).
-    pub fn run(&mut self) -> Result<(), Problem> {
+    pub fn run(&mut self) -> Result<(), Failure> {
         self.stop_leftovers()?;
         // Commands are read only now: those sent meanwhile wait in the FIFO, so none of them
         // can start a second instance beside a leftover.
@@ -164,7 +167,7 @@ impl<P: Platform> Runsv<P> {
             let ev = self
                 .platform
                 .wait(self.deadline())
-                .map_err(|e| Problem::sys("unable to wait for events", e))?;
+                .map_err(|e| Failure::sys("unable to wait for events", e))?;
             self.reap();
             match ev {
                 Event::Signal(Signal::SIGTERM) => {
@@ -250,7 +253,7 @@ impl<P: Platform> Runsv<P> {
     /// Stops what an earlier runsv left running (see `leftover`): the service's process first,
     /// then the log service's once it had the time to drain the old pipe. Returns when none is
     /// left; a SIGTERM meanwhile is kept for afterwards.
-    fn stop_leftovers(&mut self) -> Result<(), Problem> {
+    fn stop_leftovers(&mut self) -> Result<(), Failure> {
         let now = Instant::now();
         for l in self.left.iter_mut().flatten() {
             if let Some(fd) = l.exit.as_ref() {
@@ -262,7 +265,7 @@ impl<P: Platform> Runsv<P> {
                 "./log/run left by an earlier runsv (pid {}) gets to finish the old pipe first",
                 log.pid
             );
-            warn(&self.os.warn_prefix, &Problem::plain(text));
+            fail::warn(&self.os.label, &Failure::plain(text));
         }
         match &mut self.left {
             [Some(main), _] => {
@@ -278,7 +281,7 @@ impl<P: Platform> Runsv<P> {
             let ev = self
                 .platform
                 .wait(deadline)
-                .map_err(|e| Problem::sys("unable to wait for events", e))?;
+                .map_err(|e| Failure::sys("unable to wait for events", e))?;
             if ev == Event::Signal(Signal::SIGTERM) {
                 self.term_pending = true;
             }
@@ -346,15 +349,15 @@ fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
 }
 
 /// Takes `supervise/lock`, waiting for another runsv holding it to exit (reported once).
-fn wait_for_lock(warn_prefix: &[u8]) -> Result<std::fs::File, Problem> {
+fn wait_for_lock(label: &[u8]) -> Result<std::fs::File, Failure> {
     files::make_dir(&protocol::MAIN)?;
     match files::lock(&protocol::MAIN, false) {
         Ok(lock) => return Ok(lock),
-        Err(Problem { err: Some(e), .. }) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(Failure { err: Some(e), .. }) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(p) => return Err(p),
     }
     let what = "supervise/lock is held by another runsv: waiting for it to exit";
-    warn(warn_prefix, &Problem::plain(what));
+    fail::warn(label, &Failure::plain(what));
     files::lock(&protocol::MAIN, true)
 }
 
@@ -368,16 +371,16 @@ fn want_of(down: &str) -> Want {
 }
 
 /// Whether `log/` is a directory; anything else there is reported and ignored.
-fn log_dir_present(warn_prefix: &[u8]) -> bool {
+fn log_dir_present(label: &[u8]) -> bool {
     match std::fs::metadata("log") {
         Ok(m) if m.is_dir() => true,
         Ok(_) => {
-            warn(warn_prefix, &Problem::plain("./log: not a directory."));
+            fail::warn(label, &Failure::plain("./log: not a directory."));
             false
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => {
-            warn(warn_prefix, &Problem::sys("unable to stat ./log", e));
+            fail::warn(label, &Failure::sys("unable to stat ./log", e));
             false
         }
     }
@@ -386,20 +389,20 @@ fn log_dir_present(warn_prefix: &[u8]) -> bool {
 /// The pipe from the service to its log, close-on-exec on both ends (children get it as
 /// stdin/stdout only). pipe + FD_CLOEXEC rather than pipe2, which macOS lacks; runsv has no
 /// other thread that could fork in between.
-fn log_pipe() -> Result<(OwnedFd, OwnedFd), Problem> {
-    let fail = |e: io::Error| Problem::sys("unable to create log pipe", e);
+fn log_pipe() -> Result<(OwnedFd, OwnedFd), Failure> {
+    let fail = |e: io::Error| Failure::sys("unable to create log pipe", e);
     let (r, w) = nix::unistd::pipe().map_err(|e| fail(e.into()))?;
     crate::sys::set_cloexec(r.as_raw_fd(), true).map_err(fail)?;
     crate::sys::set_cloexec(w.as_raw_fd(), true).map_err(fail)?;
     Ok((r, w))
 }
 
-/// Prints one warning line in a single write, so lines from many runsv never interleave.
-fn warn(prefix: &[u8], p: &Problem) {
-    let mut line = prefix.to_vec();
-    line.extend_from_slice(p.to_string().as_bytes());
-    line.push(b'\n');
-    let _ = io::stderr().write_all(&line);
+/// `runsv <dir>: `, the start of every line runsv writes.
+pub fn label(dir: &OsStr) -> Vec<u8> {
+    let mut label = b"runsv ".to_vec();
+    label.extend_from_slice(dir.as_bytes());
+    label.extend_from_slice(b": ");
+    label
 }
 
 impl Os {
@@ -413,7 +416,7 @@ impl Os {
             Act::Kill => format!("{name} left by an earlier runsv (pid {pid}) ignored TERM: KILL"),
             Act::GiveUp => format!("{name} (pid {pid}) survived KILL: starting anyway"),
         };
-        warn(&self.warn_prefix, &Problem::plain(text));
+        fail::warn(&self.label, &Failure::plain(text));
         match act {
             Act::Term => {
                 signal(pid, Signal::SIGTERM);
@@ -441,10 +444,10 @@ impl Os {
             fds,
             session: Session::Inherit,
             signals: &HANDLED,
-            failure: Failure::Line {
-                prefix: &self.warn_prefix,
+            report: Report::Line {
+                prefix: &self.child_prefix,
                 name,
-                code: 111,
+                code: exit::RUNSV_CHILD_FAILED,
                 words: Words::PerStep,
             },
             ..Spec::new(argv.first().copied().unwrap_or_default(), argv)
@@ -499,7 +502,7 @@ impl Effects for Os {
             Ok(pid) => Some(pid),
             Err(e) => {
                 let what = format!("unable to fork for {}", String::from_utf8_lossy(name));
-                warn(&self.warn_prefix, &Problem::sys(what, e));
+                fail::warn(&self.label, &Failure::sys(what, e));
                 None
             }
         }
@@ -519,7 +522,7 @@ impl Effects for Os {
             Ok(false) => return false,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return false,
             Err(e) => {
-                warn(&self.warn_prefix, &Problem::sys(format!("unable to stat {spath}"), e));
+                fail::warn(&self.label, &Failure::sys(format!("unable to stat {spath}"), e));
                 return false;
             }
         }
@@ -530,7 +533,7 @@ impl Effects for Os {
         match status {
             Ok(st) => st.success(),
             Err(e) => {
-                warn(&self.warn_prefix, &Problem::sys(format!("unable to run {spath}"), e));
+                fail::warn(&self.label, &Failure::sys(format!("unable to run {spath}"), e));
                 false
             }
         }
@@ -553,7 +556,7 @@ impl Effects for Os {
             Err(p) => {
                 let errno = p.err.as_ref().map(|e| e.raw_os_error().unwrap_or(-1));
                 if *reported != Some(errno) {
-                    warn(&self.warn_prefix, &p);
+                    fail::warn(&self.label, &p);
                     *reported = Some(errno);
                 }
                 self.retry_at = Some(Instant::now() + RETRY);

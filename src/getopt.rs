@@ -1,6 +1,7 @@
-//! Option parsing the way runit's sgetopt does it (all OSes): bundled flags (`-vP`), option
-//! arguments attached or separate (`-uroot`, `-u root`), parsing stops at the first argument
-//! not starting with `-`, at a lone `-` (kept), and after `--` (dropped).
+//! Option parsing the way runit's sgetopt does it, for chpst, utmpset, sv and svlogd (all OSes):
+//! bundled flags (`-vP`), option arguments attached or separate (`-uroot`, `-u root`); parsing
+//! stops at the first argument not starting with `-`, at a lone `-` (kept), and after `--` (dropped;
+//! as in sgetopt, any word starting with `--` counts as `--`).
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
