@@ -421,7 +421,9 @@ impl LogDir {
         let Some(f) = self.files.take() else {
             return warn(&format!("processor finished, log directory gone: {}", self.name()));
         };
-        let ok = processor::succeeded(status);
+        // A processor killed by a signal failed (C counts it as success and throws the
+        // unprocessed file away).
+        let ok = status.success();
         match ok.then(|| processor::commit(&f.dir, &base)) {
             Some(Ok(warnings)) => {
                 warnings.iter().for_each(|w| warn(&format!("{}: {w}", self.name())));

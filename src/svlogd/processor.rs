@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use super::dirfd::{high_fd, Dir};
-use crate::child::{self, Pid, Spec, Status};
+use crate::child::{self, Pid, Spec};
 use crate::errstr::describe;
 use crate::platform::Signal;
 
@@ -99,10 +99,4 @@ pub fn commit(dir: &Dir, base: &str) -> io::Result<Vec<String>> {
 /// Cleans up after a failed run: its partial output goes.
 pub fn discard(dir: &Dir, base: &str) {
     let _ = dir.unlink(&format!("{base}.t"));
-}
-
-/// Whether a wait status means success. A processor killed by a signal failed (C counts it as
-/// success and throws the unprocessed file away).
-pub fn succeeded(status: Status) -> bool {
-    status.success()
 }

@@ -367,7 +367,7 @@ impl Service {
 /// `./finish`'s two arguments from run's wait status: the exit code (-1 when it did not exit
 /// normally) and the low byte of the status (the signal number).
 pub fn finish_args(wstat: i32) -> (i32, i32) {
-    let code = if libc::WIFEXITED(wstat) { libc::WEXITSTATUS(wstat) } else { -1 };
+    let code = crate::child::Status(wstat).exit_code().unwrap_or(-1);
     (code, wstat & 0xff)
 }
 
