@@ -22,12 +22,9 @@ use nix::sys::signal::{
 };
 use nix::sys::time::TimeSpec;
 
-use crate::platform::portable::{check_new_fd, take_fd};
+use crate::platform::unix::fds::{check_new_fd, take_fd};
 use crate::platform::{Event, Interest, Platform, Signal, WatchId};
 use crate::sys::set_cloexec;
-
-/// kqueue reports vnode changes: no rescan timer needed.
-pub const SUPPORTS_DIR_WATCH: bool = true;
 
 /// macOS: O_EVTONLY opens for notifications only, so a watch never keeps a volume busy.
 #[cfg(apple)]

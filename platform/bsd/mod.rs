@@ -1,16 +1,18 @@
 //! FreeBSD, OpenBSD and NetBSD backend: the kqueue event loop (signals, fds, directory vnodes),
-//! reboot(2) with each system's flags, and procctl(PROC_REAP_ACQUIRE) on FreeBSD.
+//! sysctl and EVFILT_PROC for other processes, reboot(2) with each system's flags, and utmpx or
+//! libutil's utmp calls, whichever the system's login tools read.
 
 #[cfg(not(runit_portable))]
-mod kqueue;
-mod os;
+#[path = "kqueue.rs"]
+pub mod event;
+#[cfg(runit_portable)]
+pub use crate::platform::unix::poll as event;
 
-/// The native event loop; `--cfg runit_portable` replaces it (and only it) with the portable one.
-#[cfg(not(runit_portable))]
-pub mod event {
-    pub use super::kqueue::{Native, SUPPORTS_DIR_WATCH};
-}
+pub mod os;
+pub mod proc;
+pub use crate::platform::unix::no_proctitle as proctitle;
 
-pub use os::{become_subreaper, reboot, reset_child_signals, set_ctrl_alt_del, SUPPORTS_SUBREAPER};
-
-pub const SUPPORTS_PID1: bool = true;
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+pub use crate::platform::unix::utmpx as utmp;
+#[cfg(not(any(target_os = "freebsd", target_os = "dragonfly")))]
+pub mod utmp;

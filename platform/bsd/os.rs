@@ -1,20 +1,36 @@
 //! OS services of FreeBSD, OpenBSD and NetBSD (DragonFly follows FreeBSD): reboot(2) with each
-//! system's flags, ctrl-alt-del routing, the FreeBSD reaper, and the generic signal reset.
+//! system's flags, the kernel's shutdown requests to init, and the generic POSIX services.
 
 use std::io;
 
-use crate::platform::How;
+use crate::platform::{How, ShutdownSignal};
 
-pub use crate::platform::portable::reset_child_signals;
+pub use crate::platform::unix::generic::{
+    in_container, nonblocking_pipe, reset_child_signals, set_controlling_tty, start_writeback,
+    trim_heap,
+};
+
+pub const SUPPORTS_PID1: bool = true;
+
+cfg_if::cfg_if! {
+    if #[cfg(any(target_os = "freebsd", target_os = "openbsd"))] {
+        /// The kernel's shutdown requests to init (FreeBSD `shutdown_nice`, OpenBSD's power
+        /// button): SIGUSR1 halt, SIGUSR2 halt and power off. SIGINT is ctrl-alt-del, as on Linux.
+        pub const SHUTDOWN_SIGNALS: &[ShutdownSignal] = &[
+            ShutdownSignal { signal: crate::platform::Signal::SIGUSR1, how: How::Halt, container_only: false },
+            ShutdownSignal { signal: crate::platform::Signal::SIGUSR2, how: How::PowerOff, container_only: false },
+        ];
+    } else {
+        /// NetBSD routes the power button to powerd(8), not to init.
+        pub const SHUTDOWN_SIGNALS: &[ShutdownSignal] = &[];
+    }
+}
 
 // The BSD kernels never reboot on their own at ctrl-alt-del: FreeBSD's console drivers hand it to
 // init as SIGINT (shutdown_nice), OpenBSD and NetBSD do nothing unless configured (OpenBSD's
 // `machdep.kbdreset`). So "deliver it as a signal" needs no switch, and "reboot at once" cannot be
 // had.
-pub use crate::platform::portable::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
-
-/// Only FreeBSD (and DragonFly) have a reaper facility: procctl(2) PROC_REAP_ACQUIRE.
-pub const SUPPORTS_SUBREAPER: bool = cfg!(any(target_os = "freebsd", target_os = "dragonfly"));
+pub use crate::platform::unix::generic::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
 
 /// The `howto` flags per PLATFORMS.md. The kernel syncs the disks itself unless RB_NOSYNC.
 fn howto(how: How) -> libc::c_int {
@@ -58,27 +74,4 @@ pub fn reboot(how: How) -> io::Result<()> {
     crate::sys::cvt(ret)?;
     // reboot(2) does not return on success.
     Err(io::Error::other("reboot returned"))
-}
-
-pub fn become_subreaper() -> io::Result<()> {
-    cfg_if::cfg_if! {
-        if #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))] {
-            // SAFETY: PROC_REAP_ACQUIRE takes no data; getpid has no preconditions.
-            let ret = unsafe {
-                libc::procctl(
-                    libc::P_PID,
-                    libc::getpid() as libc::id_t,
-                    libc::PROC_REAP_ACQUIRE,
-                    std::ptr::null_mut(),
-                )
-            };
-            match crate::sys::cvt(ret) {
-                // EBUSY: this process already is a reaper.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
-                r => r.map(drop),
-            }
-        } else {
-            Err(crate::platform::unsupported("a child subreaper"))
-        }
-    }
 }

@@ -7,8 +7,7 @@ use std::io;
 
 use crate::platform::UtmpError;
 
-#[path = "../utmp_files.rs"]
-mod files;
+use crate::platform::unix::utmp_files as files;
 
 /// <utmp.h> UT_LINESIZE: logout(3) compares at most this many bytes of the line.
 const UT_LINESIZE: usize = 8;

@@ -1,18 +1,18 @@
-//! Linux backend: signalfd + epoll for the event wait, inotify for directories, reboot(2) and
-//! prctl(PR_SET_CHILD_SUBREAPER) for the OS services.
+//! Linux backend: signalfd + epoll for the event wait, inotify for directories, pidfds and
+//! `/proc` for other processes, reboot(2) for the OS services, the argv area for the process
+//! title, and the utmp files themselves where the C library is not glibc.
 
 #[cfg(not(runit_portable))]
-mod epoll;
-mod os;
+#[path = "epoll.rs"]
+pub mod event;
+#[cfg(runit_portable)]
+pub use crate::platform::unix::poll as event;
 
-/// The native event loop; `--cfg runit_portable` replaces it (and only it) with the portable one.
-#[cfg(not(runit_portable))]
-pub mod event {
-    pub use super::epoll::Native;
-    pub const SUPPORTS_DIR_WATCH: bool = true;
-}
+pub mod os;
+pub mod proc;
+pub mod proctitle;
 
-pub use os::{become_subreaper, reboot, reset_child_signals, set_ctrl_alt_del};
-
-pub const SUPPORTS_SUBREAPER: bool = true;
-pub const SUPPORTS_PID1: bool = true;
+#[cfg(target_env = "gnu")]
+pub use crate::platform::unix::utmpx as utmp;
+#[cfg(not(target_env = "gnu"))]
+pub mod utmp;

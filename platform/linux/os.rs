@@ -1,12 +1,25 @@
-//! Linux OS services: reboot(2), ctrl-alt-del routing, the child subreaper, and signal reset in
-//! children.
+//! Linux OS services: reboot(2), ctrl-alt-del routing, the shutdown signals of container
+//! managers, the PID-namespace test, early writeback and glibc's heap trim.
 
 use std::io;
+use std::os::fd::RawFd;
 
 use nix::sys::reboot::{reboot as sys_reboot, set_cad_enabled, RebootMode};
-use nix::sys::signal::{SigSet, SigmaskHow};
 
-use crate::platform::{How, Signal};
+use crate::platform::{How, ShutdownSignal, Signal};
+
+pub use crate::platform::unix::generic::{
+    nonblocking_pipe, reset_child_signals, set_controlling_tty,
+};
+
+pub const SUPPORTS_PID1: bool = true;
+
+/// LXC halts a container with SIGPWR (and reboots it with SIGINT, runit's ctrl-alt-del);
+/// `docker stop` and `podman stop` send SIGTERM.
+pub const SHUTDOWN_SIGNALS: &[ShutdownSignal] = &[
+    ShutdownSignal { signal: Signal::SIGPWR, how: How::PowerOff, container_only: false },
+    ShutdownSignal { signal: Signal::SIGTERM, how: How::PowerOff, container_only: true },
+];
 
 pub fn reboot(how: How) -> io::Result<()> {
     let mode = match how {
@@ -26,17 +39,33 @@ pub fn set_ctrl_alt_del(to_signal: bool) -> io::Result<()> {
     Ok(set_cad_enabled(!to_signal)?)
 }
 
-pub fn become_subreaper() -> io::Result<()> {
-    Ok(nix::sys::prctl::set_child_subreaper(true)?)
+/// The inode of the initial PID namespace (`PROC_PID_INIT_INO` in the kernel's `proc_ns.h`,
+/// fixed since Linux 3.8).
+const INIT_PID_NS_INO: u64 = 0xEFFF_FFFC;
+
+/// Whether this process lives in a child PID namespace (Docker, LXC, podman, systemd-nspawn,
+/// `unshare --pid`). Without /proc, the `container` variable those managers set is the hint.
+pub fn in_container() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata("/proc/self/ns/pid") {
+        Ok(m) => m.ino() != INIT_PID_NS_INO,
+        Err(_) => std::env::var_os("container").is_some(),
+    }
 }
 
-/// Between fork and exec: the signals were blocked for the signalfd, so unblock everything and
-/// put the dispositions back to default. Only async-signal-safe calls.
-pub fn reset_child_signals(signals: &[Signal]) -> io::Result<()> {
-    for s in signals {
-        // SAFETY: SIG_DFL is always a valid disposition; no handler code is installed.
-        unsafe { nix::sys::signal::signal(*s, nix::sys::signal::SigHandler::SigDfl) }?;
+/// sync_file_range(SYNC_FILE_RANGE_WRITE): starts writeback without waiting for it.
+pub fn start_writeback(fd: RawFd) {
+    // SAFETY: sync_file_range only reads the fd number; a bad fd just fails.
+    unsafe { libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
+/// glibc's malloc keeps what a program once used until the top of the heap is free;
+/// `malloc_trim` releases every free page. musl's mallocng returns memory on its own.
+pub fn trim_heap() {
+    cfg_if::cfg_if! {
+        if #[cfg(target_env = "gnu")] {
+            // SAFETY: malloc_trim only walks glibc's own free lists; single-threaded caller.
+            unsafe { libc::malloc_trim(0) };
+        }
     }
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
-    Ok(())
 }

@@ -12,8 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::platform::UtmpError;
 
-#[path = "../utmp_files.rs"]
-mod files;
+use crate::platform::unix::utmp_files as files;
 
 /// glibc's _PATH_UTMP and _PATH_WTMP.
 const UTMP: &str = "/var/run/utmp";

@@ -1,11 +1,20 @@
 //! macOS OS services: the private reboot(2) for reboot and halt (there is no power-off flag),
-//! nothing for ctrl-alt-del or a subreaper, and the generic signal reset.
+//! nothing for ctrl-alt-del or a controlling terminal of PID 1, and the generic POSIX services.
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use crate::platform::{unsupported, How};
+use crate::platform::{unsupported, How, ShutdownSignal};
 
-pub use crate::platform::portable::reset_child_signals;
+pub use crate::platform::unix::generic::{
+    in_container, reset_child_signals, start_writeback, trim_heap,
+};
+
+/// launchd owns PID 1; `runit` refuses to run as PID 1 here.
+pub const SUPPORTS_PID1: bool = false;
+
+/// No kernel request to init reaches runit here.
+pub const SHUTDOWN_SIGNALS: &[ShutdownSignal] = &[];
 
 extern "C" {
     /// reboot(2) exists in libSystem but is not in the libc crate (it is a private interface).
@@ -33,6 +42,23 @@ pub fn set_ctrl_alt_del(_to_signal: bool) -> io::Result<()> {
     Err(unsupported("ctrl-alt-del routing (launchd is PID 1)"))
 }
 
-pub fn become_subreaper() -> io::Result<()> {
-    Err(unsupported("a child subreaper"))
+/// macOS never runs runit as PID 1 (launchd does); the libc crate lacks the request.
+pub fn set_controlling_tty(_fd: RawFd) -> io::Result<()> {
+    Err(unsupported("taking a controlling terminal"))
+}
+
+/// macOS lacks pipe2: the flags are set right after pipe(2), before anything else can fork
+/// (every program here is single-threaded).
+pub fn nonblocking_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    use crate::sys::{cvt, set_cloexec, set_nonblock};
+    let mut fds = [-1; 2];
+    // SAFETY: pipe writes two fds into the array.
+    cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: both fds were just created by pipe and are owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in [&r, &w] {
+        set_cloexec(fd.as_raw_fd(), true)?;
+        set_nonblock(fd, true)?;
+    }
+    Ok((r, w))
 }

@@ -1,18 +1,14 @@
 //! illumos backend: the event-port loop (fds, a self-pipe for signals, file objects for
-//! directories) and uadmin(2) for halt, reboot and power-off.
+//! directories), `/proc/<pid>/psinfo` for other processes, utmpx, and uadmin(2) for halt,
+//! reboot and power-off.
 
-mod os;
 #[cfg(not(runit_portable))]
-mod ports;
+#[path = "ports.rs"]
+pub mod event;
+#[cfg(runit_portable)]
+pub use crate::platform::unix::poll as event;
 
-/// The native event loop; `--cfg runit_portable` replaces it (and only it) with the portable one.
-#[cfg(not(runit_portable))]
-pub mod event {
-    pub use super::ports::{Native, SUPPORTS_DIR_WATCH};
-}
-
-pub use os::{become_subreaper, reboot, reset_child_signals, set_ctrl_alt_del};
-
-/// illumos has no reaper facility (PLATFORMS.md).
-pub const SUPPORTS_SUBREAPER: bool = false;
-pub const SUPPORTS_PID1: bool = true;
+pub mod os;
+pub mod proc;
+pub use crate::platform::unix::no_proctitle as proctitle;
+pub use crate::platform::unix::utmpx as utmp;

@@ -1,15 +1,23 @@
 //! illumos OS services: uadmin(2) A_SHUTDOWN for reboot, halt and power-off; no ctrl-alt-del
-//! switch and no subreaper; the generic signal reset.
+//! switch; the generic POSIX services.
 
 use std::io;
 
-use crate::platform::{unsupported, How};
+use crate::platform::{How, ShutdownSignal};
 
-pub use crate::platform::portable::reset_child_signals;
+pub use crate::platform::unix::generic::{
+    in_container, nonblocking_pipe, reset_child_signals, set_controlling_tty, start_writeback,
+    trim_heap,
+};
+
+pub const SUPPORTS_PID1: bool = true;
+
+/// illumos sends init no shutdown request as a signal.
+pub const SHUTDOWN_SIGNALS: &[ShutdownSignal] = &[];
 
 // The illumos console has no ctrl-alt-del reboot to turn off, and no kernel request reaches
 // init as a signal: "deliver as a signal" needs nothing, "reboot at once" cannot be had.
-pub use crate::platform::portable::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
+pub use crate::platform::unix::generic::set_ctrl_alt_del_signal_only as set_ctrl_alt_del;
 
 extern "C" {
     /// uadmin(2) is in libc on illumos but not in the libc crate.
@@ -32,8 +40,4 @@ pub fn reboot(how: How) -> io::Result<()> {
     // SAFETY: plain integer arguments; mdep 0 means no boot arguments.
     crate::sys::cvt(unsafe { uadmin(A_SHUTDOWN, fcn, 0) })?;
     Err(io::Error::other("uadmin returned"))
-}
-
-pub fn become_subreaper() -> io::Result<()> {
-    Err(unsupported("a child subreaper"))
 }

@@ -20,13 +20,10 @@ use std::time::Instant;
 
 use nix::sys::time::TimeSpec;
 
-use crate::platform::portable::selfpipe::SelfPipe;
-use crate::platform::portable::{check_new_fd, push_once, take_fd};
+use crate::platform::unix::fds::{check_new_fd, push_once, take_fd};
+use crate::platform::unix::selfpipe::SelfPipe;
 use crate::platform::{unsupported, Event, Interest, Platform, Signal, WatchId};
 use crate::sys::{cstr, cvt, set_cloexec};
-
-/// Event ports report directory changes: no rescan timer needed.
-pub const SUPPORTS_DIR_WATCH: bool = true;
 
 // <sys/port.h> file events, missing from the libc crate. MODIFIED/ATTRIB are asked for; DELETE
 // and the RENAMEs are exception events, always reported.

@@ -4,7 +4,6 @@ use std::io::Write;
 
 use crate::cli;
 use crate::fail::{self, exit};
-use crate::platform::Native;
 use crate::supervise::runsv::{label, Runsv, LOCK_WAIT_ENV};
 
 /// Runs runsv; returns its exit code: 0 when told to exit, 111 on a fatal error, 100 on a
@@ -22,7 +21,7 @@ pub fn main() -> i32 {
     // Meant for this runsv only, not for the services it starts.
     let wait_lock = std::env::var_os(LOCK_WAIT_ENV).is_some();
     std::env::remove_var(LOCK_WAIT_ENV);
-    let result = Runsv::<Native>::setup(&dir, wait_lock).and_then(|mut r| r.run());
+    let result = Runsv::setup(&dir, wait_lock).and_then(|mut r| r.run());
     match result {
         Ok(()) => exit::OK,
         Err(p) => {

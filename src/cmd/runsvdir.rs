@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::fail::{self, exit, Level};
 use crate::platform::{Native, Platform, ProcTitle};
+use crate::svdir::effects::System;
 use crate::svdir::rplog::{Rplog, MIN_LEN};
+use crate::svdir::spawn::Spawner;
 use crate::svdir::supervisor::{Log, Stop, Supervisor, DOT_EVERY, SIGNALS};
 use crate::svdir::{redirect_stderr_to_pipe, show};
 
@@ -67,7 +69,13 @@ pub fn main() -> i32 {
         }
     };
     let log = args.log.and_then(|(index, text)| setup_log(label, index, &text));
-    let mut sup = Supervisor::new(p, args.svdir, args.new_session, log);
+    let spawner = Spawner {
+        new_session: args.new_session,
+        signals: &SIGNALS,
+        fatal: fail::head(label, Level::Fatal),
+    };
+    let fx = System::new(p, spawner, label.to_vec());
+    let mut sup = Supervisor::new(fx, args.svdir, log);
     match sup.run() {
         Ok(Stop::Term) => exit::OK,
         Ok(Stop::Halted) => exit::FAILURE,

@@ -1,7 +1,6 @@
 //! `svlogd`: runit's service logger (all OSes). See svlogd(8) and `crate::svlogd`.
 
 use crate::fail::{self, exit};
-use crate::platform::Native;
 use crate::svlogd::options::{Options, USAGE};
 use crate::svlogd::run::{Fatal, Svlogd};
 use crate::svlogd::LABEL;
@@ -21,7 +20,7 @@ pub fn main() -> i32 {
             return exit::USAGE;
         }
     };
-    let result = Svlogd::<Native>::new(&opts).and_then(|mut s| s.run());
+    let result = Svlogd::new(&opts).and_then(|mut s| s.run());
     match result {
         Ok(()) => exit::OK,
         Err(Fatal::NoDirs) => {

@@ -2,6 +2,7 @@
 //! restarted when it dies, stopped when its entry goes; event-driven through the platform's
 //! directory watches, with a slow safety rescan. See `supervisor` for the event loop.
 
+pub mod effects;
 pub mod logdir;
 pub mod rplog;
 pub mod runlevel;

@@ -20,19 +20,11 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::child::{self, Reaped};
-
-use crate::fail::{self, Level};
-use crate::platform::{Event, Platform, WatchId};
+use crate::platform::Event;
+use crate::svdir::effects::Effects;
 use crate::svdir::rplog::Rplog;
-use crate::svdir::scan::{Failures, Key};
-use crate::svdir::show;
-use crate::svdir::spawn::Spawner;
-use crate::svdir::table::Table;
+use crate::svdir::services::Services;
 
-pub(super) const RESTART_DELAY: Duration = Duration::from_secs(1);
-pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(60);
-pub(super) const RETRY_EVERY: Duration = Duration::from_secs(1);
 pub(crate) const DOT_EVERY: Duration = Duration::from_secs(900);
 
 /// Why runsvdir stopped.
@@ -55,142 +47,80 @@ pub struct Log {
     pub dot_at: Instant,
 }
 
-/// runsvdir's whole state.
-pub struct Supervisor<P: Platform> {
-    pub(super) p: P,
-    pub(super) svdir: PathBuf,
-    pub(super) label: String,
-    pub(super) spawner: Spawner,
-    pub(super) dir: Option<OwnedFd>,
-    pub(super) ident: Option<Key>,
-    pub(super) table: Table,
-    pub(super) failures: Failures,
-    /// How many runsv are running.
-    pub(super) running: usize,
-    pub(super) dir_watch: Option<WatchId>,
-    pub(super) chain_watches: Vec<WatchId>,
-    pub(super) polling: bool,
-    pub(super) rescan_at: Instant,
-    pub(super) retry_scan_at: Option<Instant>,
-    pub(super) dir_error: Option<String>,
-    pub(super) watch_warned: bool,
+/// runsvdir's whole state: the world it acts on, its services, its log.
+pub struct Supervisor<E: Effects> {
+    fx: E,
+    services: Services,
     log: Option<Log>,
-    /// SIGHUP arrived: stop everything, start nothing.
-    pub(super) halting: bool,
 }
 
-impl<P: Platform> Supervisor<P> {
+impl<E: Effects> Supervisor<E> {
     /// A supervisor of `svdir`; `log` when a log argument was given.
-    pub fn new(p: P, svdir: PathBuf, new_session: bool, log: Option<Log>) -> Supervisor<P> {
-        let label = format!("runsvdir {}: ", show(svdir.as_os_str()));
-        let fatal = fail::head(label.as_bytes(), Level::Fatal);
-        let spawner = Spawner { new_session, signals: &SIGNALS, fatal };
-        Supervisor {
-            p,
-            svdir,
-            label,
-            spawner,
-            dir: None,
-            ident: None,
-            table: Table::new(),
-            failures: Failures::default(),
-            running: 0,
-            dir_watch: None,
-            chain_watches: Vec::new(),
-            polling: false,
-            rescan_at: Instant::now() + RESCAN_EVERY,
-            retry_scan_at: None,
-            dir_error: None,
-            watch_warned: false,
-            log,
-            halting: false,
-        }
+    pub fn new(fx: E, svdir: PathBuf, log: Option<Log>) -> Supervisor<E> {
+        let services = Services::new(svdir, fx.now());
+        Supervisor { fx, services, log }
     }
 
     /// Runs until a signal ends runsvdir.
     pub fn run(&mut self) -> io::Result<Stop> {
-        if let Some(log) = &self.log {
-            self.p.add_fd(log.pipe.as_raw_fd(), crate::platform::Interest::Read)?;
-        }
-        self.refresh(true);
+        self.begin()?;
         loop {
-            let ev = self.p.wait(self.next_deadline())?;
-            // Reap on SIGCHLD only: one inotify read can queue a thousand directory events,
-            // and each waitpid(-1) walks every child. No exit is missed: a child that ends
-            // after the signal was read raises SIGCHLD again.
-            if ev == Event::Signal(Signal::SIGCHLD) {
-                self.reap();
-            }
-            if let Some(stop) = self.handle(ev) {
+            let ev = self.fx.wait(self.next_deadline())?;
+            if let Some(stop) = self.step(ev) {
                 return Ok(stop);
             }
-            self.run_due(Instant::now());
-            if self.halting && self.running == 0 {
-                return Ok(Stop::Halted);
-            }
         }
     }
 
-    /// Writes a warning (into the log pipe when there is one).
-    pub(super) fn warn(&self, text: &str) {
-        fail::warn(self.label.as_bytes(), &text);
+    /// Watches the log pipe and makes the first scan.
+    fn begin(&mut self) -> io::Result<()> {
+        if let Some(log) = &self.log {
+            self.fx.watch_fd(log.pipe.as_raw_fd())?;
+        }
+        self.services.refresh(&mut self.fx, true);
+        Ok(())
     }
 
-    pub(super) fn warn_err(&self, text: &str, e: &io::Error) {
-        fail::warn(self.label.as_bytes(), &fail::because(text, e));
-    }
-
-    fn handle(&mut self, ev: Event) -> Option<Stop> {
-        match ev {
-            // As runit: leave at once, the runsv processes keep running (stage 3 stops them).
-            Event::Signal(Signal::SIGTERM) => return Some(Stop::Term),
-            Event::Signal(Signal::SIGHUP) if self.halting => return Some(Stop::Halted),
-            Event::Signal(Signal::SIGHUP) => self.halt(),
-            Event::Signal(_) | Event::Gone(_) | Event::Timeout => {}
-            Event::Readable(_) => self.read_log(),
-            Event::DirChanged(_) if self.halting => {}
-            Event::DirChanged(id) => self.dir_changed(id),
+    /// Handles one event and whatever became due; `Some` when runsvdir ends.
+    fn step(&mut self, ev: Event) -> Option<Stop> {
+        // Reap on SIGCHLD only: one inotify read can queue a thousand directory events, and
+        // each waitpid(-1) walks every child. No exit is missed: a child that ends after the
+        // signal was read raises SIGCHLD again.
+        if ev == Event::Signal(Signal::SIGCHLD) {
+            self.reap();
+        }
+        if let Some(stop) = self.handle(ev) {
+            return Some(stop);
+        }
+        self.run_due(self.fx.now());
+        if self.services.halting() && self.services.running() == 0 {
+            return Some(Stop::Halted);
         }
         None
     }
 
-    fn dir_changed(&mut self, id: WatchId) {
-        if Some(id) == self.dir_watch {
-            self.refresh(false);
-        } else if self.chain_watches.contains(&id) {
-            if self.svdir_moved() {
-                self.refresh(false);
-            }
-        } else if let Some(slot) = self.table.by_watch(id) {
-            self.check_log(slot);
+    fn handle(&mut self, ev: Event) -> Option<Stop> {
+        let halting = self.services.halting();
+        match ev {
+            // As runit: leave at once, the runsv processes keep running (stage 3 stops them).
+            Event::Signal(Signal::SIGTERM) => return Some(Stop::Term),
+            // SIGHUP: TERM to every runsv, then wait for them all before exiting 111, so that
+            // a runsvdir started again right away finds no runsv still holding a service. A
+            // second HUP, or a TERM, ends the wait at once.
+            Event::Signal(Signal::SIGHUP) if halting => return Some(Stop::Halted),
+            Event::Signal(Signal::SIGHUP) => self.services.halt(&mut self.fx),
+            Event::Signal(_) | Event::Gone(_) | Event::Timeout => {}
+            Event::Readable(_) => self.read_log(),
+            Event::DirChanged(_) if halting => {}
+            Event::DirChanged(id) => self.services.dir_changed(&mut self.fx, id),
         }
-    }
-
-    /// Whether the services directory path now leads to another directory (or none).
-    fn svdir_moved(&self) -> bool {
-        match std::fs::metadata(&self.svdir) {
-            Ok(m) => {
-                use std::os::unix::fs::MetadataExt;
-                self.ident != Some((m.dev(), m.ino())) || self.dir.is_none()
-            }
-            Err(_) => self.dir.is_some(),
-        }
-    }
-
-    /// SIGHUP: TERM to every runsv, then wait for them all before exiting 111, so that a
-    /// runsvdir started again right away finds no runsv still holding a service. A second HUP,
-    /// or a TERM, ends the wait at once.
-    fn halt(&mut self) {
-        self.halting = true;
-        for pid in self.table.slots().filter_map(|(_, s)| s.pid()) {
-            let _ = child::kill(pid, Signal::SIGTERM);
-        }
+        None
     }
 
     /// Collects every child that exited (signals coalesce, so loop until none is left).
     fn reap(&mut self) {
-        while let Reaped::Child(pid, _) = child::reap() {
-            self.child_died(pid);
+        while let Some(pid) = self.fx.reap() {
+            self.services.child_died(&mut self.fx, pid);
         }
     }
 
@@ -208,37 +138,18 @@ impl<P: Platform> Supervisor<P> {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        if self.halting {
+        if self.services.halting() {
             return None;
         }
-        let mut d = self.rescan_at;
-        let mut consider = |t: Option<Instant>| {
-            if let Some(t) = t {
-                d = d.min(t);
-            }
-        };
-        consider(self.retry_scan_at);
-        consider(self.log.as_ref().map(|l| l.dot_at));
-        let retry = self.table.slots().filter(|(_, s)| s.retry).map(|(_, s)| s.due).min();
-        consider(retry.map(|t| self.table.instant(t)));
-        Some(d)
+        let d = self.services.next_deadline();
+        Some(self.log.as_ref().map_or(d, |l| d.min(l.dot_at)))
     }
 
     fn run_due(&mut self, now: Instant) {
-        if self.halting {
+        if self.services.halting() {
             return;
         }
-        if self.rescan_at <= now {
-            self.refresh(true);
-        } else if self.retry_scan_at.is_some_and(|t| t <= now) {
-            self.refresh(false);
-        }
-        let t = self.table.now();
-        let due: Vec<u32> =
-            (self.table.slots()).filter(|(_, s)| s.retry && s.due <= t).map(|(i, _)| i).collect();
-        for slot in due {
-            self.start(slot);
-        }
+        self.services.run_due(&mut self.fx, now);
         if let Some(log) = self.log.as_mut() {
             if log.dot_at <= now {
                 log.window.push(b".");
@@ -247,3 +158,7 @@ impl<P: Platform> Supervisor<P> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "supervisor_tests.rs"]
+mod tests;

@@ -28,6 +28,41 @@ pub(super) type Millis = u64;
 /// No directory watch (a valid inotify watch descriptor is never this).
 const NO_WATCH: u32 = u32::MAX;
 
+/// Where a service's runsv is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Runsv {
+    /// None runs, none is due.
+    Idle,
+    /// None runs; a start is due at the service's `due`.
+    Retry,
+    /// It runs; no restart before `due` (a second after its start).
+    Running(Pid),
+    /// It was sent TERM (the entry went away, or a restart attaches a new log).
+    Stopping(Pid),
+}
+
+/// What the current scan found of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mark {
+    /// Nothing led to it yet.
+    Unseen,
+    /// Only another name led to it.
+    Aliased,
+    /// Its own name led to it.
+    Named,
+}
+
+/// Its `log/` as far as runsvdir is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Log {
+    /// runsv found `log/` at its start (or supervises it since): it runs the log service.
+    Attached,
+    /// No `log/` at the start of this runsv.
+    Missing,
+    /// A `log/` came later that a restart cannot attach; said so once.
+    Reported,
+}
+
 /// One service directory and its runsv.
 pub(super) struct Service {
     pub key: Key,
@@ -39,33 +74,33 @@ pub(super) struct Service {
     /// finds the same, the name still leads here and needs no stat.
     pub d_ino: u64,
     /// While running: the earliest time a restart may happen (a second after the start).
-    /// While `retry`: when to try to start again.
+    /// While `Runsv::Retry`: when to try to start again.
     pub due: Millis,
-    pid: i32,
+    pub runsv: Runsv,
     watch: u32,
     log_watch: u32,
-    /// Still in the services directory.
+    /// Still in the services directory (as of the last complete scan). Independent of the
+    /// other states: a runsv may still run for a service that went away, and a present
+    /// service may have none.
     pub present: bool,
-    /// TERM sent to its runsv (entry gone, or restarting to attach a new log).
-    pub stopping: bool,
-    /// A start is due at `due`.
-    pub retry: bool,
-    /// runsv found `log/` when it started (so it runs the log service).
-    pub had_log: bool,
-    pub log_reported: bool,
-    /// A name led to it in the current scan.
-    pub seen: bool,
-    /// `name` itself led to it in the current scan.
-    pub named: bool,
+    pub mark: Mark,
+    pub log: Log,
 }
 
 impl Service {
     pub fn pid(&self) -> Option<Pid> {
-        (self.pid != 0).then(|| Pid::from_raw(self.pid))
+        match self.runsv {
+            Runsv::Running(pid) | Runsv::Stopping(pid) => Some(pid),
+            Runsv::Idle | Runsv::Retry => None,
+        }
     }
 
-    pub fn set_pid(&mut self, pid: Option<Pid>) {
-        self.pid = pid.map_or(0, |p| p.as_raw());
+    pub fn retrying(&self) -> bool {
+        self.runsv == Runsv::Retry
+    }
+
+    pub fn stopping(&self) -> bool {
+        matches!(self.runsv, Runsv::Stopping(_))
     }
 
     pub fn watch(&self) -> Option<WatchId> {
@@ -100,7 +135,8 @@ pub(super) struct Table {
 }
 
 impl Table {
-    pub fn new() -> Table {
+    /// An empty table whose clock starts at `epoch`.
+    pub fn new(epoch: Instant) -> Table {
         Table {
             slots: Vec::new(),
             free: Vec::new(),
@@ -108,13 +144,13 @@ impl Table {
             by_key: Vec::new(),
             by_name: Vec::new(),
             watches: Vec::new(),
-            epoch: Instant::now(),
+            epoch,
         }
     }
 
-    /// The current time on the table's clock.
-    pub fn now(&self) -> Millis {
-        self.epoch.elapsed().as_millis() as Millis
+    /// `now` on the table's clock.
+    pub fn at(&self, now: Instant) -> Millis {
+        now.saturating_duration_since(self.epoch).as_millis() as Millis
     }
 
     /// `d` later than `t`, on the table's clock.
@@ -153,16 +189,12 @@ impl Table {
             name_len,
             d_ino,
             due: 0,
-            pid: 0,
+            runsv: Runsv::Idle,
             watch: NO_WATCH,
             log_watch: NO_WATCH,
             present: true,
-            stopping: false,
-            retry: false,
-            had_log: false,
-            log_reported: false,
-            seen: true,
-            named: true,
+            mark: Mark::Named,
+            log: Log::Missing,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -195,7 +227,7 @@ impl Table {
         self.names.garbage += len as usize;
         if self.free.len() == self.slots.len() {
             // Empty: give the memory back rather than keep the largest size ever reached.
-            *self = Table { epoch: self.epoch, ..Table::new() };
+            *self = Table::new(self.epoch);
         } else {
             self.names.compact(&mut self.slots);
         }
@@ -239,8 +271,7 @@ impl Table {
     /// Starts a scan: nothing is seen yet.
     pub fn begin_scan(&mut self) {
         for (_, s) in self.slots_mut() {
-            s.seen = false;
-            s.named = false;
+            s.mark = Mark::Unseen;
         }
     }
 
@@ -259,12 +290,14 @@ impl Table {
         };
         let own = self.name(slot) == name;
         let svc = self.get_mut(slot)?;
-        svc.seen = true;
         if own {
-            svc.named = true;
+            svc.mark = Mark::Named;
             svc.d_ino = d_ino;
-        } else if !svc.named && !aliases.iter().any(|a| a.slot == slot) {
-            aliases.push(Alias { slot, name: name.into(), d_ino });
+        } else if svc.mark != Mark::Named {
+            svc.mark = Mark::Aliased;
+            if !aliases.iter().any(|a| a.slot == slot) {
+                aliases.push(Alias { slot, name: name.into(), d_ino });
+            }
         }
         None
     }
@@ -275,7 +308,7 @@ impl Table {
     pub fn end_scan(&mut self, aliases: Vec<Alias>) -> (Vec<u32>, Vec<u32>) {
         let (mut found, mut gone) = (Vec::new(), Vec::new());
         for a in aliases {
-            if self.get(a.slot).is_some_and(|s| !s.named) {
+            if self.get(a.slot).is_some_and(|s| s.mark != Mark::Named) {
                 let (at, len) = self.names.add(&a.name);
                 if let Some(Some(svc)) = self.slots.get_mut(a.slot as usize) {
                     self.names.garbage += std::mem::replace(&mut svc.name_len, len) as usize;
@@ -286,14 +319,17 @@ impl Table {
         }
         self.names.compact(&mut self.slots);
         for (slot, svc) in self.slots_mut() {
-            if svc.seen && !svc.present {
+            let seen = svc.mark != Mark::Unseen;
+            if seen && !svc.present {
                 svc.present = true;
-                if svc.pid == 0 {
+                if svc.pid().is_none() {
                     found.push(slot);
                 }
-            } else if !svc.seen && svc.present {
+            } else if !seen && svc.present {
                 svc.present = false;
-                svc.retry = false;
+                if svc.retrying() {
+                    svc.runsv = Runsv::Idle;
+                }
                 gone.push(slot);
             }
         }
@@ -327,7 +363,7 @@ impl Table {
 
     /// The service whose runsv has `pid`.
     pub fn by_pid(&self, pid: Pid) -> Option<u32> {
-        self.slots().find(|(_, s)| s.pid == pid.as_raw()).map(|(i, _)| i)
+        self.slots().find(|(_, s)| s.pid() == Some(pid)).map(|(i, _)| i)
     }
 }
 
@@ -397,7 +433,7 @@ mod tests {
 
     #[test]
     fn new_renamed_aliased_and_gone_services() {
-        let mut t = Table::new();
+        let mut t = Table::new(Instant::now());
         let (new, found, gone) =
             scan(&mut t, &[("a", 1, (9, 1)), ("b", 2, (9, 2)), ("b2", 3, (9, 2))]);
         assert_eq!(new.len(), 2, "b and b2 are one directory: one service");
@@ -429,7 +465,7 @@ mod tests {
 
     #[test]
     fn slots_are_reused_and_the_empty_table_shrinks() {
-        let mut t = Table::new();
+        let mut t = Table::new(Instant::now());
         let (new, ..) = scan(&mut t, &[("a", 1, (1, 1)), ("b", 2, (1, 2))]);
         let (_, _, gone) = scan(&mut t, &[("b", 2, (1, 2))]);
         assert_eq!(gone, vec![new[0]]);
@@ -450,7 +486,7 @@ mod tests {
 
     #[test]
     fn names_survive_compaction() {
-        let mut t = Table::new();
+        let mut t = Table::new(Instant::now());
         let long = |i: u64| format!("{i}-{}", "x".repeat(100));
         let all: Vec<(String, u64, Key)> = (0..40).map(|i| (long(i), i, (2, i))).collect();
         let refs: Vec<(&str, u64, Key)> =
@@ -469,11 +505,11 @@ mod tests {
 
     #[test]
     fn pids_watches_and_times() {
-        let mut t = Table::new();
+        let mut t = Table::new(Instant::now());
         let (new, ..) = scan(&mut t, &[("a", 1, (1, 1)), ("b", 2, (1, 2))]);
         let svc = t.get_mut(new[1]).unwrap();
         assert_eq!(svc.pid(), None);
-        svc.set_pid(Some(Pid::from_raw(42)));
+        svc.runsv = Runsv::Running(Pid::from_raw(42));
         svc.set_watch(Some(WatchId(7)));
         assert_eq!(svc.watch(), Some(WatchId(7)));
         assert_eq!(svc.log_watch(), None);
@@ -482,7 +518,14 @@ mod tests {
         assert_eq!(t.by_watch(WatchId(7)), Some(new[1]));
         t.drop_watch(WatchId(7));
         assert_eq!(t.by_watch(WatchId(7)), None);
-        let now = t.now();
-        assert!(t.instant(Table::after(now, Duration::from_secs(1))) > Instant::now());
+        let start = Instant::now();
+        let now = t.at(start);
+        assert_eq!(
+            t.instant(Table::after(now, Duration::from_secs(1))),
+            t.instant(now) + Duration::from_secs(1)
+        );
+        if let Some(before) = start.checked_sub(Duration::from_secs(5)) {
+            assert_eq!(t.at(before), 0, "times before the epoch are its start");
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::processor::Proc;
 use super::LABEL;
 use crate::child::{self, Reaped};
 use crate::fail::{self, Failure, Level};
-use crate::platform::{Event, Interest, Platform, Signal};
+use crate::platform::{Event, Interest, Native, Platform, Signal};
 
 /// The signals svlogd acts on.
 pub static SIGNALS: [Signal; 4] =
@@ -35,8 +35,8 @@ pub enum Fatal {
     Io(Failure),
 }
 
-pub struct Svlogd<P: Platform> {
-    plat: P,
+pub struct Svlogd {
+    plat: Native,
     dirs: Vec<LogDir>,
     feeder: Feeder,
     buf: Vec<u8>,
@@ -52,10 +52,10 @@ pub struct Svlogd<P: Platform> {
     to_line_end: bool,
 }
 
-impl<P: Platform> Svlogd<P> {
-    pub fn new(o: &Options) -> Result<Svlogd<P>, Fatal> {
-        let plat =
-            P::new(&SIGNALS).map_err(|e| Fatal::Io(Failure::sys("unable to set up signals", e)))?;
+impl Svlogd {
+    pub fn new(o: &Options) -> Result<Svlogd, Fatal> {
+        let plat = Native::new(&SIGNALS)
+            .map_err(|e| Fatal::Io(Failure::sys("unable to set up signals", e)))?;
         let dirs = o
             .dirs
             .iter()

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crate::child::{self, Dir, Pid, Reaped, Report, Session, Spec, Words};
 use crate::fail::{self, exit, Failure, Level};
-use crate::platform::{Event, Interest, Platform, Signal};
+use crate::platform::{Event, Interest, Native, Platform, Signal};
 use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
@@ -48,8 +48,8 @@ pub const RETRY: Duration = Duration::from_secs(1);
 const HANDLED: [Signal; 2] = [Signal::SIGCHLD, Signal::SIGTERM];
 
 /// A running runsv.
-pub struct Runsv<P: Platform> {
-    platform: P,
+pub struct Runsv {
+    platform: Native,
     main: Service,
     log: Option<Service>,
     os: Os,
@@ -76,10 +76,10 @@ struct Os {
     reported: [Option<Option<i32>>; 2],
 }
 
-impl<P: Platform> Runsv<P> {
+impl Runsv {
     /// Sets up service directory `dir` (runsv changes into it) and its supervise directories.
     /// With `wait_lock`, a service locked by another runsv is waited for (see [`LOCK_WAIT_ENV`]).
-    pub fn setup(dir: &OsStr, wait_lock: bool) -> Result<Runsv<P>, Failure> {
+    pub fn setup(dir: &OsStr, wait_lock: bool) -> Result<Runsv, Failure> {
         let label = label(dir);
         let chdir = || {
             std::env::set_current_dir(dir)
@@ -93,8 +93,8 @@ impl<P: Platform> Runsv<P> {
         } else {
             None
         };
-        let platform =
-            P::new(&HANDLED).map_err(|e| Failure::sys("unable to set up signal handling", e))?;
+        let platform = Native::new(&HANDLED)
+            .map_err(|e| Failure::sys("unable to set up signal handling", e))?;
         if !wait_lock {
             chdir()?;
         }
@@ -249,7 +249,7 @@ impl<P: Platform> Runsv<P> {
     }
 }
 
-impl<P: Platform> Runsv<P> {
+impl Runsv {
     /// Stops what an earlier runsv left running (see `leftover`): the service's process first,
     /// then the log service's once it had the time to drain the old pipe. Returns when none is
     /// left; a SIGTERM meanwhile is kept for afterwards.
@@ -318,8 +318,8 @@ impl<P: Platform> Runsv<P> {
 
 /// Moves leftover `slot` of `who` on, or drops it once it is gone (or given up on); true if
 /// anything changed.
-fn check_one<P: Platform>(
-    platform: &mut P,
+fn check_one(
+    platform: &mut Native,
     os: &mut Os,
     who: Which,
     slot: &mut Option<Leftover>,

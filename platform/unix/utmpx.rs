@@ -13,8 +13,7 @@ use nix::errno::Errno;
 
 use crate::platform::UtmpError;
 
-#[path = "utmp_files.rs"]
-mod files;
+use super::utmp_files as files;
 
 cfg_if::cfg_if! {
     if #[cfg(target_os = "linux")] {
