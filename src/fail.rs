@@ -3,8 +3,10 @@
 //! `<prefix>warning: ...` or `<prefix>fatal: ...`, in one write so that lines of many writers
 //! sharing a pipe never interleave; and [`exit`], every exit code by name.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 
 use crate::errstr;
 
@@ -109,6 +111,20 @@ pub fn fatal(prefix: &[u8], text: &dyn fmt::Display) {
     say(prefix, Level::Fatal, text);
 }
 
+/// What runit's programs print for `-V` before their usage line: runit's `$Id$` line, naming
+/// our version.
+pub const ID: &str = concat!("$Id: runit-rs ", env!("CARGO_PKG_VERSION"), " $");
+
+/// `usage: <prog><rest>` and an empty line on stderr, in one write, as C runit prints its usage:
+/// `prog` is argv[0] as given (`name` when there is none).
+pub fn usage(argv0: Option<&OsStr>, name: &str, rest: &str) {
+    let mut buf = b"usage: ".to_vec();
+    buf.extend_from_slice(argv0.map_or(name.as_bytes(), OsStr::as_bytes));
+    buf.extend_from_slice(rest.as_bytes());
+    buf.extend_from_slice(b"\n\n");
+    let _ = io::stderr().lock().write_all(&buf);
+}
+
 /// Every exit code, by name. The programs' own codes are C runit's, per program (they differ
 /// for bad usage); they are chosen in `src/cmd/*` only. The rest are the codes of runit's
 /// protocol between programs: what a stage's or a child's exit code means.
@@ -117,10 +133,17 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// A failure, maybe temporary (runit's 111).
     pub const FAILURE: i32 = 111;
-    /// Bad usage: runsv, runsvdir, sv, svlogd, chpst, runsvchdir.
+    /// Bad usage of sv, chpst and chpst's personalities (C runit's codes for bad usage differ
+    /// per program; the scripts of runit's own test suite check each).
     pub const USAGE: i32 = 100;
-    /// Bad usage of utmpset.
-    pub const UTMPSET_USAGE: i32 = 1;
+    /// Bad usage of runsv, runsvdir, runsvchdir and utmpset.
+    pub const USAGE_1: i32 = 1;
+    /// Bad usage of svlogd (its usage is a fatal error, runit's 111).
+    pub const SVLOGD_USAGE: i32 = 111;
+    /// runsvdir cannot set itself up (C runsvdir's fatal code).
+    pub const RUNSVDIR_FATAL: i32 = 100;
+    /// Bad usage of runit-init, which prints the usage and exits 0 (runit-init(8)).
+    pub const RUNIT_INIT_USAGE: i32 = 0;
     /// Bad usage of sv called as an init script (LSB).
     pub const LSB_USAGE: i32 = 2;
     /// sv's failures are counted in its exit code up to this many.

@@ -32,6 +32,14 @@ impl Tai64n {
         self.secs.saturating_sub(TAI_EPOCH)
     }
 
+    /// How long after `self` `later` is; zero if it is not later.
+    pub fn until(self, later: Tai64n) -> Duration {
+        let at = |t: Tai64n| {
+            Duration::new(t.secs, 0).saturating_add(Duration::from_nanos(t.nanos.into()))
+        };
+        at(later).saturating_sub(at(self))
+    }
+
     /// The 12-byte external format: seconds then nanoseconds, big-endian.
     pub fn to_bytes(self) -> [u8; 12] {
         let mut b = [0u8; 12];

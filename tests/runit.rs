@@ -327,7 +327,7 @@ fn runit_init_usage() {
     let (code, _, err) = util::run(&bin("runit-init"), &["5"], Path::new("/"));
     // runit-init(8): 111 on error, 0 in all other cases, the usage included (as C).
     assert_eq!(code, 0);
-    assert!(err.starts_with("usage: ") && err.ends_with(" 0|6\n"), "{err}");
+    assert!(err.starts_with("usage: ") && err.ends_with(" 0|6\n\n"), "{err}");
 }
 
 /// The whole life: stage 1 on the console, stage 2 crashing once and restarted, runsvdir with

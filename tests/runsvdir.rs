@@ -638,8 +638,9 @@ fn differential_runsvchdir() {
 
 #[test]
 fn runsvchdir_usage_and_missing_dir() {
-    let (code, _, err) = util::run(&util::bin("runsvchdir"), &[], Path::new("/"));
-    assert_eq!((code, err.as_str()), (100, "usage: runsvchdir dir\n\n"));
+    let prog = util::bin("runsvchdir");
+    let (code, _, err) = util::run(&prog, &[], Path::new("/"));
+    assert_eq!((code, err), (1, format!("usage: {} dir\n\n", prog.display())));
     let (code, _, err) = our_runsvchdir(Path::new("/nonexistent-runsvdir"), "x");
     assert_eq!(code, 111);
     assert_eq!(

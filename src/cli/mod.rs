@@ -3,7 +3,7 @@
 //!
 //! clap does not parse the real command lines. runit's programs take getopt-style options with
 //! runit's own rules (bundles such as `-vw5`, `-tt` counted, parsing stopping at the program
-//! name for chpst, a usage line and exit code 100 on errors, 1 for utmpset, 0 for runit-init)
+//! name for chpst, a usage line and C's exit code for bad usage, which differs per program)
 //! and the hand-written parsers in each program reproduce them exactly. What clap adds is what
 //! C runit lacks: `--help` and `--version`, recognised only as the FIRST argument, so that
 //! `chpst -u user prog --help` still hands `--help` to `prog`, and in `sv -- --help` it stays
@@ -74,13 +74,13 @@ Options:
       --help     Print this help and exit (first argument only)
       --version  Print the version and exit (first argument only)
 
-Exit codes: 0 after `sv exit`, 100 on bad usage, 111 on failure.
+Exit codes: 0 after `sv exit`, 1 on bad usage, 111 on failure.
 ";
 
 /// runsvdir's `--help`, as clap renders `command("runsvdir")`: prerendered too, since every
 /// page of the one process that watches thousands of services counts (ci/bench-runsvdir).
 pub const RUNSVDIR_HELP: &str = "\
-usage: runsvdir [-P] dir [log]
+usage: runsvdir [-P] dir
 
 Run a runsv for each service directory in dir.
 
@@ -93,7 +93,7 @@ Options:
       --help     Print this help and exit (first argument only)
       --version  Print the version and exit (first argument only)
 
-Exit codes: 0 on TERM, 100 on bad usage, 111 on failure or HUP.
+Exit codes: 0 on TERM, 1 on bad usage, 111 on failure or HUP.
 ";
 
 /// runit's `--help`, as clap renders `command("runit")`: process 1 should hold the least code
@@ -222,7 +222,7 @@ fn dash_v_upper() -> Arg {
 fn runsv() -> Command {
     base("runsv", "runsv dir", "Start and supervise one service and its log service.")
         .arg(operand("dir", ValueHint::DirPath, "The service directory"))
-        .after_help("Exit codes: 0 after `sv exit`, 100 on bad usage, 111 on failure.")
+        .after_help("Exit codes: 0 after `sv exit`, 1 on bad usage, 111 on failure.")
 }
 
 /// sv's commands as sv(8) lists them, for completion (sv also takes the first letter alone, or
@@ -276,7 +276,8 @@ pub fn sv_lsb(name: &str) -> Command {
 }
 
 fn svlogd() -> Command {
-    let usage = "svlogd [-tttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+    // C's usage line, which predates -ttt.
+    let usage = "svlogd [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
     base("svlogd", usage, "Append lines from standard input to rotated log directories.")
         .arg(
             Arg::new("t")
@@ -291,11 +292,11 @@ fn svlogd() -> Command {
         .arg(opt('b', "buflen", "Buffer size, greater than len (default 1024)"))
         .arg(dash_v_upper())
         .arg(operand("dir", ValueHint::DirPath, "Log directories").num_args(1..))
-        .after_help("Exit codes: 0 after end of input or TERM, 100 on bad usage, 111 on failure.")
+        .after_help("Exit codes: 0 after end of input or TERM, 111 on failure or bad usage.")
 }
 
 fn runsvdir() -> Command {
-    base("runsvdir", "runsvdir [-P] dir [log]", "Run a runsv for each service directory in dir.")
+    base("runsvdir", "runsvdir [-P] dir", "Run a runsv for each service directory in dir.")
         .arg(flag('P', "Start each runsv in a session and process group of its own"))
         .arg(operand("dir", ValueHint::DirPath, "The directory of services"))
         .arg(
@@ -303,7 +304,7 @@ fn runsvdir() -> Command {
                 .value_name("log")
                 .help("Seven or more characters (dots, say) that show the latest errors in ps"),
         )
-        .after_help("Exit codes: 0 on TERM, 100 on bad usage, 111 on failure or HUP.")
+        .after_help("Exit codes: 0 on TERM, 1 on bad usage, 111 on failure or HUP.")
 }
 
 fn runsvchdir() -> Command {
@@ -313,7 +314,7 @@ fn runsvchdir() -> Command {
             ValueHint::DirPath,
             "The runlevel: a directory in $RUNSVDIR (/etc/runit/runsvdir)",
         ))
-        .after_help("Exit codes: 0 on success, 100 on bad usage, 111 on failure.")
+        .after_help("Exit codes: 0 on success, 1 on bad usage, 111 on failure.")
 }
 
 fn runit() -> Command {

@@ -139,7 +139,7 @@ fn chpst_flag(plan: &mut Plan, c: u8) -> bool {
         b'1' => plan.close[1] = true,
         b'2' => plan.close[2] = true,
         _ => {
-            say(&format!("$Id: runit-rs {} $\n", env!("CARGO_PKG_VERSION")));
+            say(&format!("{}\n", fail::ID));
             return false;
         }
     }

@@ -3,7 +3,7 @@
 
 use std::ffi::{CString, OsString};
 use std::fs::{OpenOptions, Permissions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -30,15 +30,13 @@ pub fn main() -> i32 {
     ) {
         return code;
     }
-    let prog = args.first().map(|a| a.to_string_lossy().into_owned());
-    let prog = prog.unwrap_or_else(|| "init".to_string());
     let result = match args.get(1).map(|a| a.as_bytes()) {
         Some(b"0") => halt(),
         Some(b"6") => reboot(),
         // runit-init(8): 111 on error, 0 in all other cases; C exits 0 after the usage too.
         _ => {
-            let _ = writeln!(io::stderr(), "usage: {prog} 0|6");
-            return exit::OK;
+            fail::usage(args.first().map(|a| a.as_os_str()), "init", " 0|6");
+            return exit::RUNIT_INIT_USAGE;
         }
     };
     match result {

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::fail::{self, exit, Level};
+use crate::fail::{self, exit};
 use crate::svdir::runlevel::{switch, Outcome};
 
 const LABEL: &[u8] = b"runsvchdir: ";
@@ -14,14 +14,15 @@ const LABEL: &[u8] = b"runsvchdir: ";
 const DEFAULT_DIR: &str = "/etc/runit/runsvdir";
 
 pub fn main() -> i32 {
-    let first = std::env::args_os().nth(1);
+    let mut args = std::env::args_os();
+    let prog = args.next();
+    let first = args.next();
     if let Some(code) = crate::cli::answer("runsvchdir", first.as_deref()) {
         return code;
     }
-    // Exit 100 as runsvchdir(8) says and as every runit-rs program on bad usage (C exits 1).
     let Some(new) = first else {
-        fail::say(b"", Level::Plain, &"usage: runsvchdir dir\n");
-        return exit::USAGE;
+        fail::usage(prog.as_deref(), "runsvchdir", " dir");
+        return exit::USAGE_1;
     };
     let dir = std::env::var_os("RUNSVDIR")
         .filter(|d| !d.is_empty())

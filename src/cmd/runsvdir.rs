@@ -50,11 +50,10 @@ pub fn main() -> i32 {
     {
         return code;
     }
-    // Exit 100 as runsvdir(8) says and as every runit-rs program on bad usage (C exits 1); the
-    // usage line names the log argument too (C's leaves it out).
     let Some(args) = parse(&argv) else {
-        fail::say(b"", Level::Plain, &"usage: runsvdir [-P] dir [log]\n");
-        return exit::USAGE;
+        // C's words, which leave the log argument out (runsvdir(8) and --help name it).
+        fail::usage(argv.first().map(|a| a.as_os_str()), "runsvdir", " [-P] dir");
+        return exit::USAGE_1;
     };
     let label = format!("runsvdir {}: ", show(args.svdir.as_os_str()));
     let label = label.as_bytes();
@@ -65,7 +64,7 @@ pub fn main() -> i32 {
         Ok(p) => p,
         Err(e) => {
             fail::fatal(label, &fail::because("unable to set up signals", &e));
-            return exit::USAGE;
+            return exit::RUNSVDIR_FATAL;
         }
     };
     let log = args.log.and_then(|(index, text)| setup_log(label, index, &text));

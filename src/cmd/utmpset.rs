@@ -3,7 +3,7 @@
 //! The databases are reached through the platform layer: the C library's utmpx or libutil
 //! calls, or on musl Linux the glibc-format files read and written directly.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
@@ -20,8 +20,8 @@ fn say(line: &str) {
 }
 
 fn usage(prog: &str) -> i32 {
-    say(&format!("usage: {prog} [-w] line\n\n"));
-    exit::UTMPSET_USAGE
+    fail::usage(Some(OsStr::new(prog)), "utmpset", " [-w] line");
+    exit::USAGE_1
 }
 
 pub fn main() -> i32 {
@@ -38,7 +38,7 @@ pub fn main() -> i32 {
         match o {
             Opt::Flag(b'w') => wtmp = true,
             Opt::Flag(_) => {
-                say(&format!("$Id: runit-rs {} $\n", env!("CARGO_PKG_VERSION")));
+                say(&format!("{}\n", fail::ID));
                 return usage(&prog);
             }
             bad => {

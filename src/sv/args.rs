@@ -77,8 +77,7 @@ fn getopt(argv: &[OsString], prog: &[u8]) -> Result<(Opts, usize), Refused> {
                 o.verbose = true;
             }
             Opt::Flag(_) => {
-                eprintln!("$Id: runit-rs {} $", env!("CARGO_PKG_VERSION"));
-                return Err(Refused::Usage { note: None });
+                return Err(Refused::Usage { note: Some(crate::fail::ID.into()) });
             }
             bad @ (Opt::Illegal(_) | Opt::Missing(_)) => {
                 let note = bad.complaint(&String::from_utf8_lossy(prog));

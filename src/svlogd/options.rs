@@ -23,12 +23,13 @@ pub struct Options {
     pub dirs: Vec<OsString>,
 }
 
-/// The usage line, printed as C svlogd prints it.
-pub const USAGE: &str = "usage: svlogd [-tttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+/// What follows `usage: <argv[0]>`, as C svlogd prints it (which does not mention `-ttt`).
+pub const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
 
-/// Why the command line was refused; the caller prints [`USAGE`].
+/// The command line was refused; the caller prints the note, if any, then the usage line, as C
+/// svlogd does (which says nothing more for a bad `-r` or a `-l` not below `-b`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
+pub struct UsageError(pub Option<String>);
 
 impl Options {
     /// Parses the arguments after the program name.
@@ -47,26 +48,18 @@ impl Options {
             match opt {
                 Opt::Flag(b't') => o.timestamp = (o.timestamp + 1).min(3),
                 Opt::Flag(b'v') => o.verbose = true,
-                Opt::Flag(_) => {
-                    let version = concat!("version: runit-rs ", env!("CARGO_PKG_VERSION"));
-                    return Err(UsageError(version.into()));
-                }
+                // -V: runit's version line, then the usage.
+                Opt::Flag(_) => return Err(UsageError(Some(crate::fail::ID.into()))),
                 Opt::Arg(c, v) => o.value(c, v.as_bytes())?,
-                Opt::Missing(c) => {
-                    return Err(UsageError(format!("option -{} needs an argument", c as char)))
-                }
-                Opt::Illegal(c) => {
-                    return Err(UsageError(format!("unknown option -{}", c as char)))
+                bad @ (Opt::Missing(_) | Opt::Illegal(_)) => {
+                    return Err(UsageError(bad.complaint("svlogd")))
                 }
             }
         }
         let rest = g.rest();
         o.dirs = rest.to_vec();
-        if o.dirs.is_empty() {
-            return Err(UsageError("no log directory given".into()));
-        }
-        if o.buflen <= o.linemax {
-            return Err(UsageError("buflen must be greater than len".into()));
+        if o.dirs.is_empty() || o.buflen <= o.linemax {
+            return Err(UsageError(None));
         }
         Ok(o)
     }
@@ -75,29 +68,28 @@ impl Options {
         match opt {
             b'r' => match val {
                 &[c] if c != 0 => self.repl = Some(c),
-                _ => return Err(UsageError("-r takes exactly one character".into())),
+                _ => return Err(UsageError(None)),
             },
             b'R' => {
                 self.replace = val.to_vec();
                 self.repl.get_or_insert(b'_');
             }
             // As C: a missing or zero number means the default.
-            b'l' => self.linemax = number(val, 'l')?.unwrap_or(1000),
-            _ => self.buflen = number(val, 'b')?.unwrap_or(1024),
+            b'l' => self.linemax = number(val)?.unwrap_or(1000),
+            _ => self.buflen = number(val)?.unwrap_or(1024),
         }
         Ok(())
     }
 }
 
-/// A decimal number; `None` for 0 (C's "use the default").
-fn number(val: &[u8], opt: char) -> Result<Option<usize>, UsageError> {
-    let bad =
-        || UsageError(format!("-{opt}: not a usable number: {}", String::from_utf8_lossy(val)));
-    let s = std::str::from_utf8(val).map_err(|_| bad())?;
-    let n: usize = s.parse().map_err(|_| bad())?;
+/// The number C's scan_ulong reads: the leading digits, none meaning 0; `None` for 0 (C's "use
+/// the default"), so `-l abc` is the default as in C.
+fn number(val: &[u8]) -> Result<Option<usize>, UsageError> {
+    let digits = val.iter().take_while(|c| c.is_ascii_digit());
+    let n = digits.fold(0usize, |n, d| n.saturating_mul(10).saturating_add(usize::from(d - b'0')));
     // More than 256 MiB per line is a typo, not a log line; refuse it rather than allocate it.
     if n > 1 << 28 {
-        return Err(bad());
+        return Err(UsageError(None));
     }
     Ok(if n == 0 { None } else { Some(n) })
 }
@@ -136,6 +128,11 @@ mod tests {
         assert!(p(&["-l", "5", "-b", "5", "d"]).is_err());
         assert!(p(&["-x", "d"]).is_err());
         assert!(p(&["-l"]).is_err());
-        assert!(p(&["-l", "abc", "d"]).is_err());
+        assert!(p(&["-l", "1000000000", "-b", "2000000000", "d"]).is_err());
+        // As C's scan_ulong: the leading digits, none meaning the default.
+        assert_eq!(p(&["-l", "abc", "d"]).unwrap().linemax, 1000);
+        assert_eq!(p(&["-l", "50x", "d"]).unwrap().linemax, 50);
+        let e = p(&["-x", "d"]).unwrap_err();
+        assert_eq!(e.0.as_deref(), Some("svlogd: illegal option -- x"));
     }
 }
