@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cmd;
 pub mod errstr;
 pub mod fail;
+pub mod flavour;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod getopt;

@@ -15,6 +15,18 @@ use std::process::{Command, Stdio};
 use runit::cli::{command, PERSONALITIES, PROGRAMS};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The second line of `--version`: the build's flavour and the paths it uses.
+const FLAVOUR_LINE: &str = concat!(
+    env!("RUNIT_FLAVOUR_NAME"),
+    " paths: SVDIR ",
+    env!("RUNIT_FLAVOUR_SVDIR"),
+    ", stopit ",
+    env!("RUNIT_FLAVOUR_STOPIT"),
+    ", reboot ",
+    env!("RUNIT_FLAVOUR_REBOOT"),
+    ", runit ",
+    env!("RUNIT_FLAVOUR_RUNIT"),
+);
 
 /// Every name a user types: the programs and the personalities.
 fn names() -> impl Iterator<Item = &'static str> {
@@ -57,7 +69,11 @@ fn every_program_answers_version() {
     for name in names() {
         let (code, out, err) = run_as(name, &["--version"]);
         assert_eq!((code, err.as_str()), (0, ""), "{name} --version");
-        assert_eq!(out, format!("{name} (runit-rs) {VERSION}\n"), "{name} --version");
+        assert_eq!(
+            out,
+            format!("{name} (runit-rs) {VERSION}\n{FLAVOUR_LINE}\n"),
+            "{name} --version"
+        );
     }
 }
 
@@ -223,7 +239,10 @@ fn sv_as_an_init_script_helps_with_its_own_name() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text.starts_with("usage: sshd [-w sec] command\n"), "{text}");
     let out = Command::new(&script).arg("--version").stdin(Stdio::null()).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("sshd (runit-rs) {VERSION}\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("sshd (runit-rs) {VERSION}\n{FLAVOUR_LINE}\n")
+    );
 }
 
 #[test]

@@ -127,13 +127,15 @@ fn check_installed(usr: &Path) {
 fn install_then_uninstall_leaves_nothing() {
     let dest = TempDir::new("install");
     let built = built_dir();
-    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    let (rc, err) =
+        install(dest.path(), &["--flavour", "upstream", "--no-build", built.to_str().unwrap()]);
     assert_eq!(rc, 0, "install failed: {err}");
     check_installed(&dest.join("usr"));
 
     // Installing again over the same tree works and changes nothing.
     let before = tree(dest.path());
-    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    let (rc, err) =
+        install(dest.path(), &["--flavour", "upstream", "--no-build", built.to_str().unwrap()]);
     assert_eq!(rc, 0, "second install failed: {err}");
     assert_eq!(tree(dest.path()), before);
 
@@ -150,7 +152,8 @@ fn install_then_uninstall_leaves_nothing() {
 fn uninstall_keeps_what_it_did_not_install() {
     let dest = TempDir::new("install-foreign");
     let built = built_dir();
-    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    let (rc, err) =
+        install(dest.path(), &["--flavour", "upstream", "--no-build", built.to_str().unwrap()]);
     assert_eq!(rc, 0, "install failed: {err}");
     let foreign = dest.join("usr/bin/other-tool");
     fs::write(&foreign, "keep me").unwrap();
@@ -167,7 +170,10 @@ fn missing_binary_installs_nothing() {
     for p in BIN {
         fs::copy(bin(p), partial.join(p)).unwrap();
     }
-    let (rc, err) = install(dest.path(), &["--no-build", partial.path().to_str().unwrap()]);
+    let (rc, err) = install(
+        dest.path(),
+        &["--flavour", "upstream", "--no-build", partial.path().to_str().unwrap()],
+    );
     assert_eq!(rc, 111, "{err}");
     assert!(err.contains("install: fatal:"), "{err}");
     assert_eq!(tree(dest.path()), Vec::<String>::new(), "something was installed");
@@ -181,4 +187,35 @@ fn bad_usage_exits_100() {
     let (rc, err) = install(dest.path(), &["--uninstall", "--static"]);
     assert_eq!(rc, 100, "{err}");
     assert_eq!(tree(dest.path()), Vec::<String>::new());
+}
+
+#[test]
+fn undetectable_flavour_changes_nothing() {
+    let dest = TempDir::new("install-noflavour");
+    let built = built_dir();
+    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    assert_eq!(rc, 100, "{err}");
+    assert!(err.contains("cannot tell the flavour") && err.contains("--flavour"), "{err}");
+    assert!(err.contains("/etc/debian_version") && err.contains("ID=void"), "{err}");
+    assert_eq!(tree(dest.path()), Vec::<String>::new(), "something was installed");
+}
+
+#[test]
+fn detected_flavour_must_match_the_binaries() {
+    let dest = TempDir::new("install-flavour");
+    let built = built_dir();
+    // A Debian root: this build is upstream's, so it is refused before anything is written.
+    fs::create_dir_all(dest.join("etc")).unwrap();
+    fs::write(dest.join("etc/debian_version"), "12.8\n").unwrap();
+    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    assert_eq!(rc, 111, "{err}");
+    assert!(err.contains("flavour debian") && err.contains("not debian"), "{err}");
+    assert_eq!(tree(dest.path()), vec!["etc", "etc/debian_version"]);
+    // A root with /etc/runit and no distribution marker is upstream's.
+    fs::remove_file(dest.join("etc/debian_version")).unwrap();
+    fs::create_dir(dest.join("etc/runit")).unwrap();
+    let (rc, err) = install(dest.path(), &["--no-build", built.to_str().unwrap()]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(err.contains("install: flavour upstream (detected under"), "{err}");
+    check_installed(&dest.join("usr"));
 }

@@ -33,7 +33,21 @@ pub const PERSONALITIES: [&str; 6] =
     ["envdir", "envuidgid", "pgrphack", "setuidgid", "setlock", "softlimit"];
 
 /// What `--version` prints after the program's name.
-const VERSION: &str = concat!("(runit-rs) ", env!("CARGO_PKG_VERSION"));
+/// The second line names the build's distribution flavour and its paths.
+const VERSION: &str = concat!(
+    "(runit-rs) ",
+    env!("CARGO_PKG_VERSION"),
+    "\n",
+    env!("RUNIT_FLAVOUR_NAME"),
+    " paths: SVDIR ",
+    env!("RUNIT_FLAVOUR_SVDIR"),
+    ", stopit ",
+    env!("RUNIT_FLAVOUR_STOPIT"),
+    ", reboot ",
+    env!("RUNIT_FLAVOUR_REBOOT"),
+    ", runit ",
+    env!("RUNIT_FLAVOUR_RUNIT"),
+);
 
 /// runit's usage line first (lower-case `usage:`, as on bad usage), then the rest.
 const TEMPLATE: &str = "usage: {usage}\n\n{about}\n\n{all-args}{after-help}";

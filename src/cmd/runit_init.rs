@@ -12,11 +12,8 @@ use crate::child::{self, Pid};
 use crate::fail::{self, exit};
 use crate::platform::Signal;
 
-use crate::init::files::{REBOOT, STOPIT};
+use crate::flavour::{REBOOT, RUNIT, STOPIT};
 use crate::init::say::errstr;
-
-/// Where C runit-init finds runit.
-const RUNIT: &str = "/sbin/runit";
 
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();

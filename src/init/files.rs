@@ -1,4 +1,5 @@
-//! The files under /etc/runit that steer PID 1, as upstream runit names them (all OSes).
+//! The files that steer PID 1: the stages under /etc/runit, and the stop and reboot flags where
+//! the build's flavour puts them (all OSes).
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -6,10 +7,10 @@ use std::os::unix::fs::PermissionsExt;
 pub const STAGES: [&str; 3] = ["/etc/runit/1", "/etc/runit/2", "/etc/runit/3"];
 /// Run on ctrl-alt-del (SIGINT), before acting as on SIGCONT.
 pub const CTRLALTDEL: &str = "/etc/runit/ctrlaltdel";
-/// Owner-executable: SIGCONT means "shut down".
-pub const STOPIT: &str = "/etc/runit/stopit";
-/// Owner-executable: reboot after stage 3, otherwise halt.
-pub const REBOOT: &str = "/etc/runit/reboot";
+/// Owner-executable: SIGCONT means "shut down" (where the flavour puts it).
+pub const STOPIT: &str = crate::flavour::STOPIT;
+/// Owner-executable: reboot after stage 3, otherwise halt (where the flavour puts it).
+pub const REBOOT: &str = crate::flavour::REBOOT;
 /// Present: do not sync before halting (vservers, containers).
 pub const NOSYNC: &str = "/etc/runit/nosync";
 

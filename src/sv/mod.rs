@@ -38,7 +38,7 @@ use crate::supervise::protocol::Act;
 use crate::tai::Tai64n;
 
 /// Where service names are looked up unless `$SVDIR` says otherwise.
-pub const DEFAULT_SVDIR: &str = "/service/";
+pub const DEFAULT_SVDIR: &str = crate::flavour::SVDIR;
 /// Seconds to wait unless `$SVWAIT` or `-w` say otherwise.
 pub const DEFAULT_WAIT: u64 = 7;
 
