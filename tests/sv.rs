@@ -649,3 +649,40 @@ fn exit_code_counts_failures_up_to_99() {
     assert_eq!(ours.1.lines().count(), 120);
     assert_eq!(ours, theirs);
 }
+
+/// A `./run` that dies at once (a crash loop): every waiting verb ends in `timeout:` with exit
+/// 1, with C's sv and runsv, with ours, and with our sv on C's runsv. Event-driven waiting alone
+/// would catch one of the loop's brief runs and answer `ok:`.
+#[test]
+fn crash_loop_ends_in_timeout_as_with_c() {
+    let (Some(c_runsv), Some(c_sv), true) = (c_runsv(), c_sv(), util::root_or_skip("crash loop"))
+    else {
+        return;
+    };
+    let ours_sv = util::bin("sv");
+    let ours_runsv = util::bin("runsv");
+    let pairs =
+        [(&c_sv, &c_runsv, "C/C"), (&ours_sv, &ours_runsv, "ours"), (&ours_sv, &c_runsv, "ours/C")];
+    let verbs: [&[&str]; 5] = [
+        &["-w", "2", "start"],
+        &["-w", "2", "restart"],
+        &["-w", "2", "try-restart"],
+        &["-w", "2", "up"],
+        &["-v", "-w", "2", "start"],
+    ];
+    for (sv, runsv, tag) in pairs {
+        let tmp = TempDir::new("sv-crash");
+        let dir = tmp.path().join("s");
+        fs::create_dir(&dir).unwrap();
+        util::script(&dir.join("run"), "#!/bin/sh\nexit 1\n");
+        fs::write(dir.join("down"), "").unwrap();
+        let _s = Runsv::start(runsv, &dir);
+        for args in verbs {
+            let args: Vec<&str> = args.iter().copied().chain(["./s"]).collect();
+            let out = Command::new(sv).args(&args).current_dir(tmp.path()).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(1), "{tag} sv {args:?}: {text}");
+            assert!(text.starts_with("timeout: "), "{tag} sv {args:?}: {text}");
+        }
+    }
+}
