@@ -219,3 +219,16 @@ fn detected_flavour_must_match_the_binaries() {
     assert!(err.contains("install: flavour upstream (detected under"), "{err}");
     check_installed(&dest.join("usr"));
 }
+
+#[test]
+fn replace_is_for_debian_only_and_changes_nothing_elsewhere() {
+    let dest = TempDir::new("install-replace");
+    let built = built_dir();
+    let args = ["--replace", "--flavour", "upstream", "--no-build", built.to_str().unwrap()];
+    let (rc, err) = install(dest.path(), &args);
+    assert_eq!(rc, 111, "{err}");
+    assert!(err.contains("--replace replaces Debian's runit"), "{err}");
+    assert_eq!(tree(dest.path()), Vec::<String>::new(), "something was installed");
+    let (rc, err) = install(dest.path(), &["--uninstall", "--replace"]);
+    assert_eq!(rc, 100, "{err}");
+}
