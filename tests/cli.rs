@@ -122,16 +122,10 @@ fn help_after_the_runlevel_is_not_help() {
     if !crate::util::root_or_skip("runit-init in a PID and mount namespace") {
         return;
     }
-    let script = r#"mount -t tmpfs t /etc && mount -t tmpfs t /run && mkdir /etc/runit || exit 9
-trap 'echo "pid 1 got CONT"' CONT
+    let script = r#"trap 'echo "pid 1 got CONT"' CONT
 "$0" 0 --help; echo "exit $?"
 ls -l /etc/runit/stopit /run/runit.stopit 2>/dev/null | cut -c1-10"#;
-    let out = Command::new("unshare")
-        .args(["--pid", "--mount", "--fork", "--kill-child", "sh", "-c", script])
-        .arg(bin("runit-init"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = crate::util::runit_init_in_namespaces(script);
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}{err}");

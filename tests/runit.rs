@@ -721,14 +721,8 @@ fn runit_init_0_without_rights_fails() {
     }
     // In namespaces of its own, over an /etc/runit of root's that nobody may not write: the
     // machine's own /etc/runit (a runit system has one) and process 1 stay untouched.
-    let script = "mount -t tmpfs tmpfs /etc && mount -t tmpfs tmpfs /run && mkdir /etc/runit && \
-                  setpriv --reuid=65534 --regid=65534 --clear-groups \"$0\" 0";
-    let out = Command::new("unshare")
-        .args(["--pid", "--mount", "--fork", "--kill-child", "sh", "-c", script])
-        .arg(bin("runit-init"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let script = "setpriv --reuid=65534 --regid=65534 --clear-groups \"$0\" 0";
+    let out = util::runit_init_in_namespaces(script);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(111), "{err}");
     let want = concat!("init: fatal: unable to create ", env!("RUNIT_FLAVOUR_STOPIT"), ": ");

@@ -198,3 +198,18 @@ pub fn shell_root(root: &Path) {
         copy_exec(&from, &dest);
     }
 }
+
+/// Runs `script` with `sh -c` in new PID and mount namespaces, `$0` being our runit-init, over
+/// tmpfs on /etc and /run with an empty /etc/runit of root's: runit-init can arm its flags and
+/// signal process 1 (the shell) without touching the machine's own.
+pub fn runit_init_in_namespaces(script: &str) -> std::process::Output {
+    let script = format!(
+        "mount -t tmpfs tmpfs /etc && mount -t tmpfs tmpfs /run && mkdir /etc/runit || exit 9\n{script}"
+    );
+    Command::new("unshare")
+        .args(["--pid", "--mount", "--fork", "--kill-child", "sh", "-c", &script])
+        .arg(bin("runit-init"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
