@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::child::Pid;
 use crate::platform::Signal;
+use crate::supervise::readiness::Readiness;
 use crate::supervise::runsv::machine::{
     Cmd, Effects, Input, Phase, Prog, Service, Which, THROTTLE,
 };
@@ -88,7 +89,11 @@ impl Effects for World {
         self.finish
     }
 
-    fn publish(&mut self, who: Which, status: &Status) {
+    fn declares_readiness(&mut self, _who: Which) -> bool {
+        false
+    }
+
+    fn publish(&mut self, who: Which, status: &Status, _ready: Option<&Readiness>) {
         if let Some(s) = self.published.get_mut(slot(who)) {
             *s = Some(*status);
         }

@@ -37,6 +37,10 @@ pub struct Names {
     /// the same process (see `runsv::leftover`); empty when down. Not part of C runit.
     pub ident: &'static str,
     pub ident_new: &'static str,
+    /// The readiness of the current run (see `super::readiness`); only for services that
+    /// declare readiness. Not part of C runit.
+    pub readiness: &'static str,
+    pub readiness_new: &'static str,
 }
 
 pub const MAIN: Names = Names {
@@ -53,6 +57,8 @@ pub const MAIN: Names = Names {
     pid_new: "supervise/pid.new",
     ident: "supervise/ident",
     ident_new: "supervise/ident.new",
+    readiness: "supervise/readiness",
+    readiness_new: "supervise/readiness.new",
 };
 
 pub const LOG: Names = Names {
@@ -69,6 +75,8 @@ pub const LOG: Names = Names {
     pid_new: "log/supervise/pid.new",
     ident: "log/supervise/ident",
     ident_new: "log/supervise/ident.new",
+    readiness: "log/supervise/readiness",
+    readiness_new: "log/supervise/readiness.new",
 };
 
 /// One control letter, as written to `supervise/control` (runsv(8)).

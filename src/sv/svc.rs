@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::out::{self, Out};
 use super::LsbStatus;
 use crate::supervise::protocol::{self, open_fifo_write, Letter, Probe, MAIN};
+use crate::supervise::readiness::{self, Readiness};
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -82,6 +83,17 @@ pub fn log_label(name: &[u8]) -> Vec<u8> {
 
 /// Reads the state of the supervisor of `base` (a service or its `log`), reporting problems
 /// under `label`.
+/// The readiness of the run `st` records, when that run declared readiness. A file that names
+/// another process (left by a runsv that was killed, when another runsv, perhaps C's, took
+/// over) or that is no readiness record is not this run's: the run then declared nothing.
+pub fn readiness(base: &Path, st: &Status) -> Option<Readiness> {
+    if st.pid == 0 || st.state != State::Run {
+        return None;
+    }
+    let data = fs::read(base.join(MAIN.readiness)).ok()?;
+    Readiness::decode(&data).filter(|r| r.pid == st.pid)
+}
+
 pub fn get(ctx: &mut Ctx, base: &Path, label: &[u8]) -> Got {
     match protocol::probe(&base.join(MAIN.ok)) {
         Probe::Running => {}
@@ -162,8 +174,21 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
     if st.state != State::Down {
         o.puts(format!("(pid {}) ", st.pid).as_bytes());
     }
-    let age = Tai64n::now().secs.saturating_sub(st.since.secs);
+    let now = Tai64n::now();
+    let age = now.secs.saturating_sub(st.since.secs);
     o.puts(format!("{age}s").as_bytes());
+    if let Some(r) = readiness(base, st) {
+        match r.state {
+            readiness::State::Starting => o.puts(b", starting"),
+            readiness::State::Ready => {
+                let age = now.secs.saturating_sub(r.since.secs);
+                o.puts(format!(", ready {age}s").as_bytes());
+            }
+        }
+        if !r.text.is_empty() {
+            o.puts(format!(", \"{}\"", r.text).as_bytes());
+        }
+    }
     let pid = st.pid != 0;
     // The record holds `u` or `d` (an exit is recorded as `d`).
     let wants_up = st.want == Want::Up;

@@ -26,6 +26,7 @@ use super::svc::{self, Ctx, Got, Service};
 use crate::child::{self, Dir, Spec};
 use crate::platform::Signal;
 use crate::supervise::protocol::{Goal, Letter, Plan};
+use crate::supervise::readiness;
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -232,9 +233,15 @@ impl Script<'_> {
     /// Whether the running service is ready: `./check` says so, or without one, the run has
     /// lasted [`STAYS_UP`] (else `old_enough_at` says when it will have).
     fn ready(&mut self, svc: &Service, st: &Status) -> bool {
-        match fs::metadata(svc.dir.join("check")) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            _ => return self.ok(svc),
+        let has_check = !matches!(fs::metadata(svc.dir.join("check")),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT));
+        // A run that declares readiness is ready when it says so (and `./check` agrees, if
+        // there is one); the notification's file changing wakes sv up.
+        if let Some(r) = svc::readiness(&svc.dir, st) {
+            return r.state == readiness::State::Ready && (!has_check || self.ok(svc));
+        }
+        if has_check {
+            return self.ok(svc);
         }
         let left = STAYS_UP.saturating_sub(st.since.until(Tai64n::now()));
         if left.is_zero() {

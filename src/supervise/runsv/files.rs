@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fail::Failure;
 use crate::supervise::protocol::Names;
+use crate::supervise::readiness::Readiness;
 use crate::supervise::status::Status;
 use crate::sys;
 
@@ -131,9 +132,9 @@ impl Supervise {
     /// Each file is tried even when an earlier one failed (a full disk may still take a
     /// rewrite of the same size); the first failure is returned, and what failed keeps its
     /// previous, complete contents.
-    pub fn publish(&mut self, st: &Status) -> Result<(), Failure> {
+    pub fn publish(&mut self, st: &Status, ready: Option<&Readiness>) -> Result<(), Failure> {
         let n = self.names;
-        let mut first = Ok(());
+        let mut first = self.publish_readiness(ready);
         if self.written_pid != Some(st.pid) {
             let pid_files = write_ident(n, st.pid).and_then(|()| {
                 let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };
@@ -141,7 +142,7 @@ impl Supervise {
             });
             match pid_files {
                 Ok(()) => self.written_pid = Some(st.pid),
-                Err(p) => first = Err(p),
+                Err(p) => first = first.and(Err(p)),
             }
         }
         let mut line = st.stat_text();
@@ -149,6 +150,20 @@ impl Supervise {
         let stat = replace(n.stat_new, n.stat, line.as_bytes());
         let status = replace(n.status_new, n.status, &st.encode());
         first.and(stat).and(status)
+    }
+
+    /// Writes `readiness`, or removes it for a run that declares none (and after a run).
+    fn publish_readiness(&mut self, ready: Option<&Readiness>) -> Result<(), Failure> {
+        let n = self.names;
+        match ready {
+            Some(r) => replace(n.readiness_new, n.readiness, r.encode().as_bytes()),
+            None => match fs::remove_file(n.readiness) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    Err(Failure::sys(format!("unable to remove {}", n.readiness), e))
+                }
+                _ => Ok(()),
+            },
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::child::Pid;
 use crate::fail::exit;
 use crate::platform::Signal;
 use crate::supervise::protocol::Letter;
+use crate::supervise::readiness::{self, Readiness};
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -90,6 +91,8 @@ pub enum Input {
     Tick,
     /// runsv is leaving: want exit without stopping anything (the log, once the service is down).
     Release,
+    /// The current run said it is ready (its notification channel got a newline).
+    Ready,
 }
 
 /// Which program to start.
@@ -114,8 +117,12 @@ pub trait Effects {
     fn custom(&mut self, c: u8) -> bool;
     /// Whether the service has a `./finish` to run.
     fn has_finish(&mut self) -> bool;
-    /// Records the status of `who` (supervise/status, stat, pid).
-    fn publish(&mut self, who: Which, status: &Status);
+    /// Whether the run of `who` just spawned declared readiness (a notification channel is
+    /// open to it).
+    fn declares_readiness(&mut self, who: Which) -> bool;
+    /// Records the status of `who` (supervise/status, stat, pid), and its readiness
+    /// (supervise/readiness; None removes it) before it.
+    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>);
 }
 
 /// The supervision state of one service.
@@ -134,6 +141,8 @@ pub struct Service {
     started: Option<Instant>,
     /// How `./run` last ended, for `./finish`'s arguments.
     wstat: i32,
+    /// The readiness of the current run, when it declared readiness.
+    ready: Option<Readiness>,
 }
 
 impl Service {
@@ -148,6 +157,7 @@ impl Service {
             since,
             started: None,
             wstat: 0,
+            ready: None,
         }
     }
 
@@ -170,6 +180,11 @@ impl Service {
             Phase::Throttled(t) => Some(t),
             Phase::Down | Phase::Run(_) | Phase::Finish(_) => None,
         }
+    }
+
+    /// The readiness of the current run, if it declared readiness.
+    pub fn readiness(&self) -> Option<&Readiness> {
+        self.ready.as_ref()
     }
 
     /// The status record as published.
@@ -215,6 +230,9 @@ impl Service {
             }
             (Phase::Down | Phase::Throttled(_) | Phase::Run(_) | Phase::Finish(_), Input::Tick) => {
             }
+            (Phase::Run(_), Input::Ready) => self.became_ready(fx),
+            // A notification from a run that is over, or from finish: nobody's readiness.
+            (Phase::Down | Phase::Throttled(_) | Phase::Finish(_), Input::Ready) => {}
         }
     }
 
@@ -319,6 +337,9 @@ impl Service {
         match fx.spawn(self.who, Prog::Run) {
             Some(pid) => {
                 self.phase = Phase::Run(pid);
+                let raw = pid.as_raw().unsigned_abs();
+                self.ready =
+                    fx.declares_readiness(self.who).then(|| Readiness::starting(raw, self.since));
                 self.publish(fx);
             }
             // Could not fork: as if ./run had exited 111 at once (runsv(8)).
@@ -330,6 +351,7 @@ impl Service {
     fn run_ended(&mut self, wstat: i32, fx: &mut impl Effects) {
         self.wstat = wstat;
         self.term_sent = false;
+        self.ready = None;
         if self.who == Which::Log || !fx.has_finish() {
             return self.ended(fx);
         }
@@ -357,10 +379,22 @@ impl Service {
         }
     }
 
+    /// The first notification of a run that declared readiness makes it ready; later ones
+    /// change nothing.
+    fn became_ready(&mut self, fx: &mut impl Effects) {
+        let Some(r) = self.ready.as_mut() else { return };
+        if r.state == readiness::State::Ready {
+            return;
+        }
+        r.state = readiness::State::Ready;
+        r.since = fx.wall();
+        self.publish(fx);
+    }
+
     /// Records the current status.
     pub fn publish(&mut self, fx: &mut impl Effects) {
         let st = self.status();
-        fx.publish(self.who, &st);
+        fx.publish(self.who, &st, self.ready.as_ref());
     }
 }
 

@@ -13,6 +13,10 @@ struct Fake {
     finish: bool,
     fork_fails: bool,
     published: Vec<Status>,
+    /// Runs declare readiness.
+    declares: bool,
+    /// The readiness last published.
+    readiness: Option<Readiness>,
 }
 
 impl Fake {
@@ -26,6 +30,8 @@ impl Fake {
             finish: false,
             fork_fails: false,
             published: Vec::new(),
+            declares: false,
+            readiness: None,
         }
     }
     fn advance(&mut self, d: Duration) {
@@ -70,8 +76,12 @@ impl Effects for Fake {
     fn has_finish(&mut self) -> bool {
         self.finish
     }
-    fn publish(&mut self, _who: Which, status: &Status) {
+    fn declares_readiness(&mut self, _who: Which) -> bool {
+        self.declares
+    }
+    fn publish(&mut self, _who: Which, status: &Status, ready: Option<&Readiness>) {
         self.published.push(*status);
+        self.readiness = ready.cloned();
     }
 }
 
@@ -295,4 +305,44 @@ fn finish_args_from_wait_status() {
     assert_eq!(finish_args(0), (0, 0));
     assert_eq!(finish_args(111 << 8), (111, 0));
     assert_eq!(finish_args(libc::SIGTERM), (-1, libc::SIGTERM));
+}
+
+#[test]
+fn readiness_of_a_run_that_declares_it() {
+    use crate::supervise::readiness::State as R;
+    let mut fx = Fake::new();
+    fx.declares = true;
+    let mut s = Service::new(Which::Main, Want::Up, fx.wall());
+    s.step(Input::Start, &mut fx);
+    let r = fx.readiness.clone().unwrap();
+    assert_eq!((r.state, r.pid), (R::Starting, 101));
+    fx.advance(Duration::from_millis(500));
+    s.step(Input::Ready, &mut fx);
+    let r = fx.readiness.clone().unwrap();
+    assert_eq!(r.state, R::Ready);
+    assert_eq!(r.since, fx.wall());
+    // A second notification changes nothing.
+    let published = fx.published.len();
+    s.step(Input::Ready, &mut fx);
+    assert_eq!(fx.published.len(), published);
+    // The run ends: no readiness until the next run, which starts not ready.
+    s.step(Input::Exited(0), &mut fx);
+    assert_eq!(fx.readiness, None);
+    assert_eq!(s.readiness(), None);
+    s.step(Input::Ready, &mut fx);
+    assert_eq!(fx.readiness, None);
+    fx.advance(THROTTLE);
+    s.step(Input::Tick, &mut fx);
+    let r = fx.readiness.clone().unwrap();
+    assert_eq!((r.state, r.pid), (R::Starting, 102));
+}
+
+#[test]
+fn no_readiness_without_declaring_it() {
+    let mut fx = Fake::new();
+    let mut s = Service::new(Which::Main, Want::Up, fx.wall());
+    s.step(Input::Start, &mut fx);
+    s.step(Input::Ready, &mut fx);
+    assert_eq!(fx.readiness, None);
+    assert_eq!(fx.last().state, State::Run);
 }

@@ -13,6 +13,7 @@
 pub mod files;
 pub mod leftover;
 pub mod machine;
+pub mod notify;
 
 use std::ffi::{CStr, OsStr};
 use std::fs::OpenOptions;
@@ -29,9 +30,11 @@ use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
 
+use crate::supervise::readiness::{self, Readiness};
 use files::Supervise;
 use leftover::{Act, Leftover};
 use machine::{Cmd, Effects, Input, Prog, Service, Which};
+use notify::{Channel, Heard};
 
 /// Set by runsvdir for the runsv it starts (and removed by runsv before it starts anything):
 /// when the service is locked by another runsv, wait for the lock instead of failing. The runsv
@@ -42,6 +45,9 @@ pub const LOCK_WAIT_ENV: &str = "RUNSV_WAIT_FOR_LOCK";
 
 /// How often a status that could not be written is tried again.
 pub const RETRY: Duration = Duration::from_secs(1);
+
+/// How long `./run` waits for a log service that declares readiness to become ready.
+pub const LOG_READY_WAIT: Duration = Duration::from_secs(10);
 
 /// The signals runsv handles; children get them back at their defaults (and SIGPIPE, which the
 /// Rust runtime ignores in runsv itself: child::spawn resets it always).
@@ -57,6 +63,8 @@ pub struct Runsv {
     left: [Option<Leftover>; 2],
     /// SIGTERM came while leftovers were being stopped.
     term_pending: bool,
+    /// The first start of `./run` waits for the log service to be ready, until then.
+    main_waits: Option<Instant>,
 }
 
 /// The real [`Effects`]: processes, signals and the supervise files.
@@ -74,6 +82,10 @@ struct Os {
     /// The error last reported per supervise directory (service, log), so a lasting problem
     /// is reported once, not at every retry or for each of the files it hits.
     reported: [Option<Option<i32>>; 2],
+    /// The notification pipe of the current run (service, log), and whether it is watched.
+    notify: [Option<(Channel, bool)>; 2],
+    /// Pipes of earlier runs, to be unwatched before they are closed.
+    retired: Vec<Channel>,
 }
 
 impl Runsv {
@@ -118,8 +130,17 @@ impl Runsv {
         let main_dir = Supervise::new(&protocol::MAIN, main_lock, files::control(&protocol::MAIN)?);
         let reported = [None, None];
         let child_prefix = fail::head(&label, Level::Warning);
-        let mut os =
-            Os { label, child_prefix, main_dir, log_dir: None, pipe, retry_at: None, reported };
+        let mut os = Os {
+            label,
+            child_prefix,
+            main_dir,
+            log_dir: None,
+            pipe,
+            retry_at: None,
+            reported,
+            notify: [None, None],
+            retired: Vec::new(),
+        };
         // Looked for before the first status replaces the record of them.
         let left_main = Leftover::find(&protocol::MAIN);
         publish_first(&mut main, left_main.as_ref(), &mut os);
@@ -135,7 +156,7 @@ impl Runsv {
             d.set_ok(files::ok(&protocol::LOG)?);
         }
         let left = [left_main, left_log];
-        Ok(Runsv { platform, main, log, os, left, term_pending: false })
+        Ok(Runsv { platform, main, log, os, left, term_pending: false, main_waits: None })
     }
 
     fn watch_controls(&mut self) -> Result<(), Failure> {
@@ -158,12 +179,18 @@ impl Runsv {
         if self.term_pending {
             self.main.step(Input::Cmd(Cmd::Exit), &mut self.os);
         }
-        // The log service first, so the service's first output has a reader.
+        // The log service first, so the service's first output has a reader; one that declares
+        // readiness is waited for (a while).
         if let Some(log) = self.log.as_mut() {
             log.step(Input::Start, &mut self.os);
         }
-        self.main.step(Input::Start, &mut self.os);
+        if starting(self.log.as_ref()) {
+            self.main_waits = Some(Instant::now() + LOG_READY_WAIT);
+        } else {
+            self.main.step(Input::Start, &mut self.os);
+        }
         loop {
+            self.sync_notify();
             let ev = self
                 .platform
                 .wait(self.deadline())
@@ -173,7 +200,11 @@ impl Runsv {
                 Event::Signal(Signal::SIGTERM) => {
                     self.main.step(Input::Cmd(Cmd::Exit), &mut self.os)
                 }
-                Event::Readable(fd) => self.command(fd),
+                Event::Readable(fd) => {
+                    if !self.notification(fd) {
+                        self.command(fd);
+                    }
+                }
                 Event::Timeout => self.retry_publish(),
                 Event::Signal(_) | Event::Gone(_) | Event::DirChanged(_) => {}
             }
@@ -181,16 +212,78 @@ impl Runsv {
             if let Some(log) = self.log.as_mut() {
                 log.step(Input::Tick, &mut self.os);
             }
+            self.start_after_log();
             if self.done() {
                 return Ok(());
             }
         }
     }
 
-    /// The earliest deadline: a throttle, or a status to write again.
+    /// The earliest deadline: a throttle, a status to write again, the end of the wait for
+    /// the log's readiness.
     fn deadline(&self) -> Option<Instant> {
         let log = self.log.as_ref().and_then(Service::deadline);
-        [self.main.deadline(), log, self.os.retry_at].into_iter().flatten().min()
+        [self.main.deadline(), log, self.os.retry_at, self.main_waits].into_iter().flatten().min()
+    }
+
+    /// Starts `./run` for the first time once the log service is ready, or when the wait for
+    /// it is over (said once).
+    fn start_after_log(&mut self) {
+        let Some(until) = self.main_waits else { return };
+        if starting(self.log.as_ref()) {
+            if Instant::now() < until {
+                return;
+            }
+            let text = format!(
+                "./log/run is not ready after {} s: starting ./run anyway",
+                LOG_READY_WAIT.as_secs()
+            );
+            fail::warn(&self.os.label, &Failure::plain(text));
+        }
+        self.main_waits = None;
+        self.main.step(Input::Start, &mut self.os);
+    }
+
+    /// Watches the notification pipes of new runs, and unwatches and closes those of runs
+    /// that were replaced (unwatched first: a closed number may be reused at once).
+    fn sync_notify(&mut self) {
+        for ch in self.os.retired.drain(..) {
+            let _ = self.platform.remove_fd(ch.fd());
+        }
+        for (ch, watched) in self.os.notify.iter_mut().flatten() {
+            if !*watched {
+                *watched = true;
+                if let Err(e) = self.platform.add_fd(ch.fd(), Interest::Read) {
+                    let what = "unable to watch the notification pipe";
+                    fail::warn(&self.os.label, &Failure::sys(what, e));
+                }
+            }
+        }
+    }
+
+    /// Reads the notification pipe `fd`, if it is one; a newline makes its run ready. False
+    /// if `fd` is no notification pipe.
+    fn notification(&mut self, fd: RawFd) -> bool {
+        let Some(who) = [Which::Main, Which::Log]
+            .into_iter()
+            .find(|&w| self.os.channel(w).as_ref().is_some_and(|(ch, _)| ch.fd() == fd))
+        else {
+            return false;
+        };
+        let heard = self.os.channel(who).as_ref().map_or(Heard::Closed, |(ch, _)| ch.read());
+        if heard == Heard::Nothing {
+            return true;
+        }
+        let _ = self.platform.remove_fd(fd);
+        *self.os.channel(who) = None;
+        if heard == Heard::Ready {
+            match (who, self.log.as_mut()) {
+                (Which::Main, _) => self.main.step(Input::Ready, &mut self.os),
+                (Which::Log, Some(log)) => log.step(Input::Ready, &mut self.os),
+                (Which::Log, None) => {}
+            }
+        }
+        true
     }
 
     /// Writes the statuses again if an earlier write failed and the retry is due.
@@ -343,9 +436,14 @@ fn check_one(
 /// it leaves the record for the next).
 fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
     match left {
-        Some(l) => os.publish(svc.who, &l.status(svc.want)),
+        Some(l) => os.publish(svc.who, &l.status(svc.want), None),
         None => svc.publish(os),
     }
+}
+
+/// Whether `svc` is a run that declared readiness and is not ready yet.
+fn starting(svc: Option<&Service>) -> bool {
+    svc.and_then(Service::readiness).is_some_and(|r| r.state == readiness::State::Starting)
 }
 
 /// Takes `supervise/lock`, waiting for another runsv holding it to exit (reported once).
@@ -461,6 +559,37 @@ impl Os {
         }
     }
 
+    /// For a new run of `who`: retires the last run's notification pipe, and opens one if the
+    /// service declares `notification-fd` (the channel, the child's end and its number).
+    fn notification_channel(&mut self, who: Which) -> Option<(Channel, OwnedFd, RawFd)> {
+        if let Some((old, _)) = self.channel(who).take() {
+            self.retired.push(old);
+        }
+        let file = match who {
+            Which::Main => "notification-fd",
+            Which::Log => "log/notification-fd",
+        };
+        let n = notify::declared(file, &self.label)?;
+        match Channel::open(n) {
+            Ok((ch, write)) => Some((ch, write, n)),
+            Err(e) => {
+                let what =
+                    format!("unable to create the pipe for ./{file}: starting without readiness");
+                fail::warn(&self.label, &Failure::sys(what, e));
+                None
+            }
+        }
+    }
+
+    /// The notification pipe of `who`'s current run.
+    fn channel(&mut self, who: Which) -> &mut Option<(Channel, bool)> {
+        let [main, log] = &mut self.notify;
+        match who {
+            Which::Main => main,
+            Which::Log => log,
+        }
+    }
+
     fn pipe_read(&self) -> RawFd {
         self.pipe.as_ref().map_or(-1, |p| p.0.as_raw_fd())
     }
@@ -491,14 +620,25 @@ impl Effects for Os {
             }
         };
         // A log started after runsv let its pipe go gets a bad fd and fails loudly.
-        let (log_in, main_out) = ([(self.pipe_read(), 0)], self.pipe_write().map(|w| [(w, 1)]));
-        let fds: &[(RawFd, RawFd)] = match (who, &main_out) {
-            (Which::Log, _) => &log_in,
-            (Which::Main, Some(out)) => out,
-            (Which::Main, None) => &[],
+        let mut fds = match (who, self.pipe_write()) {
+            (Which::Log, _) => vec![(self.pipe_read(), 0)],
+            (Which::Main, Some(w)) => vec![(w, 1)],
+            (Which::Main, None) => vec![],
         };
+        let channel = match prog {
+            Prog::Run => self.notification_channel(who),
+            Prog::Finish(..) => None,
+        };
+        if let Some((_, write, n)) = &channel {
+            // Last, so that nothing placed after it can overwrite it.
+            fds.push((write.as_raw_fd(), *n));
+        }
         let dir = (who == Which::Log).then_some(Dir::Path(c"./log"));
-        match child::spawn(&self.child(argv, name, fds, dir)) {
+        let spawned = child::spawn(&self.child(argv, name, &fds, dir));
+        if let (Ok(_), Some((ch, _, _))) = (&spawned, channel) {
+            *self.channel(who) = Some((ch, false));
+        }
+        match spawned {
             Ok(pid) => Some(pid),
             Err(e) => {
                 let what = format!("unable to fork for {}", String::from_utf8_lossy(name));
@@ -539,6 +679,10 @@ impl Effects for Os {
         }
     }
 
+    fn declares_readiness(&mut self, who: Which) -> bool {
+        self.channel(who).is_some()
+    }
+
     fn has_finish(&mut self) -> bool {
         // Opened like runit does (non-blocking, so a FIFO cannot hang runsv).
         OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("finish").is_ok()
@@ -546,9 +690,9 @@ impl Effects for Os {
 
     /// A failed write is reported once (until it works again or fails with another error) and
     /// tried again after [`RETRY`]; the files keep their last complete contents meanwhile.
-    fn publish(&mut self, who: Which, status: &Status) {
+    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>) {
         let Some(dir) = self.dir(who) else { return };
-        let result = dir.publish(status);
+        let result = dir.publish(status, ready);
         let [main, log] = &mut self.reported;
         let reported = if who == Which::Main { main } else { log };
         match result {

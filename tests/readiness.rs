@@ -1,0 +1,253 @@
+//! Readiness through `notification-fd`: runsv records it in `supervise/readiness`, sv waits for
+//! it and shows it; a service that declares nothing (or declares it badly) behaves as under C.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{self, TempDir};
+
+const LIMIT: Duration = Duration::from_secs(20);
+/// Ready (a newline on fd 3, after some other bytes) once the file `go` exists.
+const READY_ON_GO: &str =
+    "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\nprintf 'hello\\n' >&3\nexec sleep 1000\n";
+
+/// Our runsv on `dir`, its stderr kept in `dir/../runsv.err`; on drop it and its children are
+/// killed.
+struct Runsv {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Runsv {
+    fn start(dir: &Path) -> Runsv {
+        let err = fs::File::create(dir.with_extension("err")).unwrap();
+        let child = Command::new(util::bin("runsv"))
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        let ok = dir.join("supervise/ok");
+        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
+        Runsv { child, dir: dir.to_path_buf() }
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(self.dir.with_extension("err")).unwrap_or_default()
+    }
+}
+
+impl Drop for Runsv {
+    fn drop(&mut self) {
+        for pidfile in ["supervise/pid", "log/supervise/pid"] {
+            let pid = fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn service(tmp: &TempDir, run: &str, fd: Option<&str>) -> PathBuf {
+    let dir = tmp.path().join("s");
+    fs::create_dir(&dir).unwrap();
+    util::script(&dir.join("run"), run);
+    fs::write(dir.join("down"), "").unwrap();
+    if let Some(fd) = fd {
+        fs::write(dir.join("notification-fd"), fd).unwrap();
+    }
+    dir
+}
+
+fn sv(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(util::bin("sv")).args(args).arg(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn readiness(dir: &Path) -> String {
+    fs::read_to_string(dir.join("supervise/readiness")).unwrap_or_default()
+}
+
+/// Waits until the current run has lasted `secs` whole seconds (by the status record).
+fn wait_up_for(dir: &Path, secs: u64) {
+    util::wait_for("the run to last", LIMIT, || {
+        let (_, out) = sv(dir, &["status"]);
+        out.split(") ")
+            .nth(1)
+            .and_then(|r| r.split('s').next()?.parse::<u64>().ok())
+            .is_some_and(|age| age >= secs)
+    });
+}
+
+#[test]
+fn start_waits_for_the_notification() {
+    let tmp = TempDir::new("ready-start");
+    let dir = service(&tmp, READY_ON_GO, Some("3\n"));
+    let _r = Runsv::start(&dir);
+    let mut waiting = Command::new(util::bin("sv"))
+        .args(["-w", "20", "start"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Up for a second and more, long past the rule for services without readiness: still
+    // waited for, and shown as starting.
+    wait_up_for(&dir, 1);
+    assert!(readiness(&dir).starts_with("starting "), "{}", readiness(&dir));
+    let (code, out) = sv(&dir, &["status"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("s, starting, normally down"), "{out}");
+    let (code, out) = sv(&dir, &["-w", "0", "check"]);
+    assert_eq!((code, out.starts_with("timeout: ")), (1, true), "{out}");
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "sv start returned before the service was ready"
+    );
+    fs::write(dir.join("go"), "").unwrap();
+    let st = util::wait_exit("sv start", LIMIT, &mut waiting);
+    let mut out = String::new();
+    std::io::Read::read_to_string(waiting.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(util::code(st), 0, "{out}");
+    assert!(out.starts_with("ok: run: ") && out.contains(", ready 0s"), "{out}");
+    let r = readiness(&dir);
+    let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap();
+    assert_eq!(r.split(' ').nth(2), Some(pid.trim()), "{r}");
+    assert!(r.starts_with("ready "), "{r}");
+    let (code, out) = sv(&dir, &["-w", "1", "check"]);
+    assert_eq!((code, out.starts_with("ok: ")), (0, true), "{out}");
+}
+
+#[test]
+fn each_run_starts_not_ready() {
+    let tmp = TempDir::new("ready-restart");
+    let dir = service(&tmp, READY_ON_GO, Some("3"));
+    fs::write(dir.join("go"), "").unwrap();
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "start"]);
+    assert_eq!(code, 0, "{out}");
+    fs::remove_file(dir.join("go")).unwrap();
+    let (code, out) = sv(&dir, &["-w", "1", "restart"]);
+    assert_eq!((code, out.starts_with("timeout: ")), (1, true), "{out}");
+    // The new run (after runsv's one-second throttle) is starting, and stays so.
+    util::wait_for("the new run", LIMIT, || readiness(&dir).starts_with("starting "));
+    fs::write(dir.join("go"), "").unwrap();
+    let (code, out) = sv(&dir, &["-w", "10", "check"]);
+    assert_eq!(code, 0, "{out}");
+    // Down: no readiness file, and status as C prints it.
+    let (code, _) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!(code, 0);
+    assert!(!dir.join("supervise/readiness").exists());
+}
+
+#[test]
+fn never_ready_times_out_as_c_does() {
+    let tmp = TempDir::new("ready-never");
+    // The pipe closed without a newline: never ready for this run.
+    let dir = service(
+        &tmp,
+        "#!/bin/sh\nprintf 'no newline' >&3\nexec 3>&-\nexec sleep 1000\n",
+        Some("3"),
+    );
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "1", "start"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("timeout: run: "), "{out}");
+    // runsv is not held up by it.
+    let (code, out) = sv(&dir, &["-w", "5", "down"]);
+    assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
+}
+
+#[test]
+fn bad_declarations_run_without_readiness() {
+    let run = "#!/bin/sh\nexec sleep 1000\n";
+    for bad in ["x", "0", "1", "2", "-3", "", "99999999"] {
+        let tmp = TempDir::new("ready-bad");
+        let dir = service(&tmp, run, Some(bad));
+        let r = Runsv::start(&dir);
+        let (code, out) = sv(&dir, &["-w", "5", "start"]);
+        assert_eq!(code, 0, "{bad:?}: {out}");
+        assert!(!out.contains(", ready") && !out.contains(", starting"), "{bad:?}: {out}");
+        assert!(!dir.join("supervise/readiness").exists(), "{bad:?}");
+        let (code, _) = sv(&dir, &["-w", "5", "restart"]);
+        assert_eq!(code, 0);
+        let err = r.stderr();
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains("notification-fd")).collect();
+        // Once per start, one line each.
+        assert_eq!(lines.len(), 2, "{bad:?}: {err}");
+        assert!(lines[0].contains("starting without readiness"), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn undeclared_service_is_shown_exactly_as_by_c() {
+    let Some(c_sv) = util::peer("runit", "usr/bin/sv") else { return };
+    let tmp = TempDir::new("ready-none");
+    let dir = service(&tmp, "#!/bin/sh\nexec sleep 1000\n", None);
+    let _r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["-w", "5", "start"]);
+    assert_eq!(code, 0);
+    assert!(!dir.join("supervise/readiness").exists());
+    let ours = sv(&dir, &["status"]);
+    let out = Command::new(c_sv).arg("status").arg(&dir).output().unwrap();
+    let theirs =
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned());
+    // The same second, or the age differs by one.
+    if ours.1.replace("1s", "0s") != theirs.1.replace("1s", "0s") {
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
+fn run_waits_for_a_log_that_declares_readiness() {
+    let tmp = TempDir::new("ready-log");
+    let dir = service(&tmp, "#!/bin/sh\necho started\nexec sleep 1000\n", None);
+    fs::remove_file(dir.join("down")).unwrap();
+    fs::create_dir(dir.join("log")).unwrap();
+    util::script(
+        &dir.join("log/run"),
+        "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\necho >&4\nexec cat >out\n",
+    );
+    fs::write(dir.join("log/notification-fd"), "4\n").unwrap();
+    let _r = Runsv::start(&dir);
+    util::wait_for("the log to start", LIMIT, || {
+        fs::read_to_string(dir.join("log/supervise/readiness"))
+            .is_ok_and(|r| r.starts_with("starting "))
+    });
+    wait_up_for(&dir.join("log"), 1);
+    let (_, out) = sv(&dir, &["status"]);
+    assert!(out.starts_with("down: "), "./run started before its log was ready: {out}");
+    fs::write(dir.join("log/go"), "").unwrap();
+    util::wait_for("./run's line in the log", LIMIT, || {
+        fs::read_to_string(dir.join("log/out")).is_ok_and(|o| o == "started\n")
+    });
+    let (_, out) = sv(&dir, &["status"]);
+    assert!(
+        out.starts_with("run: ") && out.contains("; run: log: ") && out.contains(", ready "),
+        "{out}"
+    );
+}
+
+#[test]
+fn run_starts_anyway_when_the_log_is_never_ready() {
+    let tmp = TempDir::new("ready-log-never");
+    let dir = service(&tmp, "#!/bin/sh\nexec sleep 1000\n", None);
+    fs::remove_file(dir.join("down")).unwrap();
+    fs::create_dir(dir.join("log")).unwrap();
+    util::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
+    fs::write(dir.join("log/notification-fd"), "4").unwrap();
+    let r = Runsv::start(&dir);
+    util::wait_for("./run to start after the wait", Duration::from_secs(30), || {
+        sv(&dir, &["status"]).1.starts_with("run: ")
+    });
+    assert!(
+        r.stderr().contains("./log/run is not ready after 10 s: starting ./run anyway"),
+        "{}",
+        r.stderr()
+    );
+}
