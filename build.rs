@@ -68,8 +68,10 @@ fn main() {
     }
     // Features rather than OS names, for code outside the platform layer (the tests): PID and
     // mount namespaces, which the PID-1 tests boot runit in, exist on Linux only.
+    // Abstract socket names (the notification socket's on Linux), which a test squats on.
     if os == "linux" {
         println!("cargo:rustc-cfg=pid_namespaces");
+        println!("cargo:rustc-cfg=abstract_sockets");
     }
     let f = flavour();
     for (key, value) in [

@@ -106,6 +106,8 @@ pub struct Spec<'a> {
     /// SIGPIPE (ignored by every Rust program) and an empty signal mask.
     pub signals: &'a [Signal],
     pub report: Report<'a>,
+    /// The child's environment, in place of the parent's (then `search` is not done).
+    pub env: Option<&'a Env>,
 }
 
 impl<'a> Spec<'a> {
@@ -121,8 +123,99 @@ impl<'a> Spec<'a> {
             session: Session::Inherit,
             signals: &[],
             report: Report::ToParent,
+            env: None,
         }
     }
+}
+
+/// An environment made before the fork: the parent's variables, less those set here, plus
+/// those; and optionally one variable whose value the child fills in with its own pid between
+/// fork and exec (sd_notify's `WATCHDOG_PID`, which must name the service's own process).
+pub struct Env {
+    /// Each `NAME=value`, from `CString::into_raw` (freed on drop).
+    vars: Vec<*mut c_char>,
+    /// `vars` and a NULL, for execve.
+    ptrs: Vec<*const c_char>,
+    /// Where the child writes its pid's digits (room for 11 and the NUL).
+    pid_slot: Option<*mut c_char>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Env({} variables)", self.vars.len())
+    }
+}
+
+/// The digits a pid takes at most, with its sign.
+const PID_DIGITS: usize = 11;
+
+impl Env {
+    /// The parent's environment with `set` added (replacing variables of the same names) and,
+    /// with `self_pid`, that variable set to the child's pid. A name or value with a NUL is
+    /// left out.
+    pub fn new(set: &[(&str, &OsStr)], self_pid: Option<&str>) -> Env {
+        let replaced = |name: &[u8]| {
+            set.iter().any(|(n, _)| n.as_bytes() == name)
+                || self_pid.is_some_and(|p| p.as_bytes() == name)
+        };
+        let mut strings: Vec<Vec<u8>> = std::env::vars_os()
+            .filter(|(n, _)| !replaced(n.as_bytes()))
+            .map(|(n, v)| [n.as_bytes(), b"=", v.as_bytes()].concat())
+            .collect();
+        strings.extend(set.iter().map(|(n, v)| [n.as_bytes(), b"=", v.as_bytes()].concat()));
+        let mut env = Env { vars: Vec::new(), ptrs: Vec::new(), pid_slot: None };
+        for s in strings {
+            if let Ok(c) = CString::new(s) {
+                env.vars.push(c.into_raw());
+            }
+        }
+        if let Some(name) = self_pid {
+            let text = [name.as_bytes(), b"=", &[b'0'; PID_DIGITS]].concat();
+            if let Ok(c) = CString::new(text) {
+                let raw = c.into_raw();
+                // SAFETY: the string is name.len() + 1 + PID_DIGITS bytes long, plus its NUL.
+                env.pid_slot = Some(unsafe { raw.add(name.len() + 1) });
+                env.vars.push(raw);
+            }
+        }
+        env.ptrs = env.vars.iter().map(|&p| p.cast_const()).chain([ptr::null()]).collect();
+        env
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for &p in &self.vars {
+            // SAFETY: each pointer came from CString::into_raw and is freed once, here.
+            drop(unsafe { CString::from_raw(p) });
+        }
+    }
+}
+
+/// In the child: writes its pid into `slot` (room for [`PID_DIGITS`] and a NUL).
+fn write_own_pid(slot: *mut c_char) {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let mut digits = [0u8; PID_DIGITS];
+    let mut n = pid.unsigned_abs();
+    let mut len = 0;
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        len += 1;
+        n /= 10;
+        if n == 0 || len == PID_DIGITS {
+            break;
+        }
+    }
+    for i in 0..len {
+        let d = digits.get(len - 1 - i).copied().unwrap_or(b'0');
+        // SAFETY: i < len <= PID_DIGITS, within the slot; the child's own copy of the memory.
+        unsafe { *slot.add(i) = d as c_char };
+    }
+    // SAFETY: len <= PID_DIGITS, so the NUL lands within the slot.
+    unsafe { *slot.add(len) = 0 };
 }
 
 /// A step of the child's set-up, for the words of its failure.
@@ -239,7 +332,12 @@ fn child(spec: &Spec, argv: &[*const c_char], pipe: Option<RawFd>) -> ! {
     // failure. execvp (runsvdir's $PATH lookup) is not on POSIX's async-signal-safe list, but
     // runsvdir is single-threaded, so no lock can be held in the child.
     unsafe {
-        if spec.search {
+        if let Some(env) = spec.env {
+            if let Some(slot) = env.pid_slot {
+                write_own_pid(slot);
+            }
+            libc::execve(spec.program.as_ptr(), argv.as_ptr(), env.ptrs.as_ptr());
+        } else if spec.search {
             libc::execvp(spec.program.as_ptr(), argv.as_ptr());
         } else {
             libc::execv(spec.program.as_ptr(), argv.as_ptr());

@@ -314,6 +314,14 @@ pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
     backend::utmp::wtmp_logout(line)
 }
 
+/// The datagram socket a service's sd_notify messages arrive on (`notification-socket`):
+/// `NotifySocket::open(tag)`, `address()` (what `NOTIFY_SOCKET` says), `fd()` to watch, and
+/// `recv(buf)`, which gives each datagram's full length and, where the OS tells (Linux), its
+/// sender's pid. `notify_sender_belongs(sender, run)`: whether that sender is the run or one
+/// of its descendants. Linux uses an abstract name and the sender's credentials; elsewhere
+/// the socket is a file under `$TMPDIR` whose random name only the service is told.
+pub use backend::notify::{belongs_to as notify_sender_belongs, Socket as NotifySocket};
+
 /// One command-line argument of this process, rewritable in place so that `ps` shows new text
 /// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the
 /// argument's length). Where the OS offers no way, `for_arg` answers `Unsupported`.

@@ -251,3 +251,224 @@ fn run_starts_anyway_when_the_log_is_never_ready() {
         r.stderr()
     );
 }
+
+/// Debian's systemd-notify (the sd_notify client most run scripts would use); required when
+/// `RUNIT_REQUIRE_PEERS=1`, as the C peers are.
+fn systemd_notify() -> Option<PathBuf> {
+    let p = PathBuf::from("/usr/bin/systemd-notify");
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("RUNIT_REQUIRE_PEERS").is_some_and(|v| v == "1") {
+        panic!("{} missing: ci/test installs the systemd package", p.display());
+    }
+    eprintln!("skipped: {} missing", p.display());
+    None
+}
+
+fn socket_service(tmp: &TempDir, run: &str) -> PathBuf {
+    let dir = service(tmp, run, None);
+    fs::write(dir.join("notification-socket"), "").unwrap();
+    dir
+}
+
+/// The value of `name` in the environment of the service's current run.
+fn run_env(dir: &Path, name: &str) -> Option<String> {
+    let pid = fs::read_to_string(dir.join("supervise/pid")).ok()?;
+    let env = fs::read(format!("/proc/{}/environ", pid.trim())).ok()?;
+    env.split(|&b| b == 0).find_map(|kv| {
+        let kv = String::from_utf8_lossy(kv);
+        kv.strip_prefix(&format!("{name}=")).map(str::to_owned)
+    })
+}
+
+#[test]
+fn sd_notify_ready_and_status_text() {
+    let Some(_) = systemd_notify() else { return };
+    let tmp = TempDir::new("sdnotify");
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\n\
+         systemd-notify --ready --status='serving on :80'\nexec sleep 1000\n",
+    );
+    let _r = Runsv::start(&dir);
+    let mut waiting = Command::new(util::bin("sv"))
+        .args(["-w", "20", "start"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    util::wait_for("the run to get NOTIFY_SOCKET", LIMIT, || {
+        run_env(&dir, "NOTIFY_SOCKET").is_some()
+    });
+    let addr = run_env(&dir, "NOTIFY_SOCKET").unwrap();
+    // An abstract name where there are such (nothing in the file system), else a path.
+    assert!(addr.starts_with("@runit-rs/notify/") || addr.starts_with('/'), "{addr}");
+    assert!(readiness(&dir).starts_with("starting "));
+    assert!(waiting.try_wait().unwrap().is_none());
+    fs::write(dir.join("go"), "").unwrap();
+    let st = util::wait_exit("sv start", LIMIT, &mut waiting);
+    let mut out = String::new();
+    std::io::Read::read_to_string(waiting.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(util::code(st), 0, "{out}");
+    assert!(out.contains(", ready 0s, \"serving on :80\", normally down"), "{out}");
+}
+
+#[test]
+fn only_the_service_can_make_itself_ready() {
+    let Some(notify) = systemd_notify() else { return };
+    if !util::root_or_skip("the outsider as nobody") {
+        return;
+    }
+    let tmp = TempDir::new("sdnotify-outsider");
+    // Says one status text from inside once told to: every datagram sent before it has been
+    // handled by then (one socket, one queue).
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\n\
+         systemd-notify --status=inside\nexec sleep 1000\n",
+    );
+    let _r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("the run to get NOTIFY_SOCKET", LIMIT, || {
+        run_env(&dir, "NOTIFY_SOCKET").is_some()
+    });
+    let addr = run_env(&dir, "NOTIFY_SOCKET").unwrap();
+    // Root from outside the service, and nobody.
+    let st = Command::new(&notify)
+        .arg("--ready")
+        .arg("--status=outsider")
+        .env("NOTIFY_SOCKET", &addr)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = Command::new(util::bin("chpst"))
+        .args(["-u", "nobody"])
+        .arg(&notify)
+        .arg("--ready")
+        .env("NOTIFY_SOCKET", &addr)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    fs::write(dir.join("go"), "").unwrap();
+    util::wait_for("the service's own status text", LIMIT, || {
+        readiness(&dir).ends_with(" inside\n")
+    });
+    assert!(readiness(&dir).starts_with("starting "), "{}", readiness(&dir));
+}
+
+#[test]
+fn a_service_that_drops_privileges_still_notifies() {
+    let Some(_) = systemd_notify() else { return };
+    if !util::root_or_skip("chpst -u nobody") {
+        return;
+    }
+    let tmp = TempDir::new("sdnotify-nobody");
+    let chpst = util::bin("chpst");
+    let dir = socket_service(
+        &tmp,
+        &format!(
+            "#!/bin/sh\nexec {} -u nobody sh -c 'systemd-notify --ready; exec sleep 1000'\n",
+            chpst.display()
+        ),
+    );
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "start"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(", ready "), "{out}");
+}
+
+#[test]
+fn watchdog_missed_is_a_crash_and_pings_keep_it_alive() {
+    let Some(_) = systemd_notify() else { return };
+    let tmp = TempDir::new("sdnotify-watchdog");
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\necho \"$WATCHDOG_USEC $WATCHDOG_PID $$\" >>wd.env\nsystemd-notify --ready\nexec sleep 1000\n",
+    );
+    fs::write(dir.join("timeout-watchdog"), "300\n").unwrap();
+    let r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "start"]);
+    assert_eq!(code, 0, "{out}");
+    // No pings: ABRT after 300 ms, then runsv restarts it as after any crash.
+    util::wait_for("a second run", LIMIT, || {
+        fs::read_to_string(dir.join("wd.env")).is_ok_and(|t| t.lines().count() >= 2)
+    });
+    let env = fs::read_to_string(dir.join("wd.env")).unwrap();
+    for line in env.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f[0], "300000", "{env}");
+        assert_eq!(f[1], f[2], "WATCHDOG_PID is not the run's pid: {env}");
+    }
+    assert!(
+        r.stderr().contains("missed its watchdog deadline (300 ms): sending ABRT"),
+        "{}",
+        r.stderr()
+    );
+    drop(r);
+
+    let tmp = TempDir::new("sdnotify-pings");
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\nsystemd-notify --ready\nwhile :; do systemd-notify WATCHDOG=1; sleep 0.1; done\n",
+    );
+    fs::write(dir.join("timeout-watchdog"), "1000").unwrap();
+    let r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "start"]);
+    assert_eq!(code, 0, "{out}");
+    let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap();
+    wait_up_for(&dir, 3);
+    assert_eq!(fs::read_to_string(dir.join("supervise/pid")).unwrap(), pid);
+    assert!(!r.stderr().contains("watchdog"), "{}", r.stderr());
+}
+
+#[cfg(abstract_sockets)]
+#[test]
+fn a_socket_that_cannot_be_made_still_starts_the_service() {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let tmp = TempDir::new("sdnotify-taken");
+    let dir = socket_service(&tmp, "#!/bin/sh\nexec sleep 1000\n");
+    let r = Runsv::start(&dir);
+    // Takes the name runsv will ask for.
+    let name = format!("runit-rs/notify/{}/main", r.child.id());
+    let _squatter =
+        UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap()).unwrap();
+    let (code, out) = sv(&dir, &["-w", "5", "start"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains(", starting"), "{out}");
+    assert_eq!(run_env(&dir, "NOTIFY_SOCKET"), None);
+    let err = r.stderr();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "unable to make the socket for ./notification-socket: starting without NOTIFY_SOCKET"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn garbage_and_floods_are_ignored() {
+    let Some(_) = systemd_notify() else { return };
+    let tmp = TempDir::new("sdnotify-garbage");
+    let big = "x".repeat(5000);
+    let dir = socket_service(
+        &tmp,
+        &format!(
+            "#!/bin/sh\ni=0\nwhile [ $i -lt 200 ]; do systemd-notify \"JUNK$i\" 'READY=0' 'STATUS' \
+             \"STATUS={big}\" || exit 9; i=$((i+1)); done\n\
+             systemd-notify --status=after || exit 9\nwhile [ ! -e go ]; do sleep 0.02; done\n\
+             systemd-notify --ready\nexec sleep 1000\n"
+        ),
+    );
+    let _r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("the text after the garbage", LIMIT, || readiness(&dir).ends_with(" after\n"));
+    assert!(readiness(&dir).starts_with("starting "));
+    fs::write(dir.join("go"), "").unwrap();
+    let (code, out) = sv(&dir, &["-w", "10", "check"]);
+    assert_eq!(code, 0, "{out}");
+}

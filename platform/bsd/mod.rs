@@ -9,6 +9,7 @@ pub mod event;
 pub use crate::platform::unix::poll as event;
 
 pub mod os;
+pub use crate::platform::unix::notify;
 pub mod proc;
 pub use crate::platform::unix::no_proctitle as proctitle;
 

@@ -8,6 +8,7 @@ pub mod event;
 #[cfg(runit_portable)]
 pub use crate::platform::unix::poll as event;
 
+pub mod notify;
 pub mod os;
 pub mod proc;
 pub mod proctitle;

@@ -7,6 +7,7 @@ pub use crate::platform::unix::no_proctitle as proctitle;
 pub use crate::platform::unix::poll as event;
 
 pub mod proc;
+pub use crate::platform::unix::notify;
 pub mod utmp;
 
 pub mod os {

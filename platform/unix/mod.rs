@@ -5,6 +5,9 @@
 
 pub mod fds;
 pub mod generic;
+// Linux has a notification socket of its own (abstract names, sender credentials).
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub mod notify;
 pub mod poll;
 pub mod rlimit;
 pub mod selfpipe;

@@ -6,9 +6,9 @@
 //!
 //! Format, one line, so that `read state since pid text < supervise/readiness` takes it apart:
 //! `<state> <since> <pid> <text>\n` where state is `starting` (from the start of the run until
-//! it is ready) or `ready`, since is the Unix time of that state's start with nine decimals,
-//! pid is the run's process and text is the last status text the service gave (empty so far:
-//! `notification-fd` carries none).
+//! it is ready), `ready`, `reloading` (sd_notify's RELOADING=1, until the next READY=1) or
+//! `stopping` (STOPPING=1); since is the Unix time that state began, with nine decimals; pid
+//! is the run's process; text is the last STATUS= text the service sent (empty if none).
 
 use crate::tai::Tai64n;
 
@@ -19,6 +19,21 @@ pub const TEXT_MAX: usize = 256;
 pub enum State {
     Starting,
     Ready,
+    /// sd_notify's RELOADING=1: not ready until the next READY=1.
+    Reloading,
+    /// sd_notify's STOPPING=1.
+    Stopping,
+}
+
+impl State {
+    fn word(self) -> &'static str {
+        match self {
+            State::Starting => "starting",
+            State::Ready => "ready",
+            State::Reloading => "reloading",
+            State::Stopping => "stopping",
+        }
+    }
 }
 
 /// The readiness of one run.
@@ -38,10 +53,7 @@ impl Readiness {
 
     /// The file's contents.
     pub fn encode(&self) -> String {
-        let state = match self.state {
-            State::Starting => "starting",
-            State::Ready => "ready",
-        };
+        let state = self.state.word();
         format!(
             "{state} {}.{:09} {} {}\n",
             self.since.unix_secs(),
@@ -55,11 +67,10 @@ impl Readiness {
     pub fn decode(data: &[u8]) -> Option<Readiness> {
         let line = std::str::from_utf8(data).ok()?.strip_suffix('\n')?;
         let mut fields = line.splitn(4, ' ');
-        let state = match fields.next()? {
-            "starting" => State::Starting,
-            "ready" => State::Ready,
-            _ => return None,
-        };
+        let word = fields.next()?;
+        let state = [State::Starting, State::Ready, State::Reloading, State::Stopping]
+            .into_iter()
+            .find(|s| s.word() == word)?;
         let (secs, nanos) = fields.next()?.split_once('.')?;
         if nanos.len() != 9 {
             return None;

@@ -180,6 +180,8 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
     if let Some(r) = readiness(base, st) {
         match r.state {
             readiness::State::Starting => o.puts(b", starting"),
+            readiness::State::Reloading => o.puts(b", reloading"),
+            readiness::State::Stopping => o.puts(b", stopping"),
             readiness::State::Ready => {
                 let age = now.secs.saturating_sub(r.since.secs);
                 o.puts(format!(", ready {age}s").as_bytes());

@@ -91,8 +91,9 @@ pub enum Input {
     Tick,
     /// runsv is leaving: want exit without stopping anything (the log, once the service is down).
     Release,
-    /// The current run said it is ready (its notification channel got a newline).
-    Ready,
+    /// The current run told its readiness (a newline on its notification pipe, or an
+    /// sd_notify READY=1, RELOADING=1 or STOPPING=1).
+    Notified(readiness::State),
 }
 
 /// Which program to start.
@@ -169,6 +170,14 @@ impl Service {
         }
     }
 
+    /// The pid of the running `./run` (not of `./finish`).
+    pub fn running(&self) -> Option<Pid> {
+        match self.phase {
+            Phase::Run(p) => Some(p),
+            Phase::Down | Phase::Throttled(_) | Phase::Finish(_) => None,
+        }
+    }
+
     /// Whether no process runs.
     pub fn is_down(&self) -> bool {
         self.pid().is_none()
@@ -230,9 +239,9 @@ impl Service {
             }
             (Phase::Down | Phase::Throttled(_) | Phase::Run(_) | Phase::Finish(_), Input::Tick) => {
             }
-            (Phase::Run(_), Input::Ready) => self.became_ready(fx),
+            (Phase::Run(_), Input::Notified(state)) => self.notified(state, fx),
             // A notification from a run that is over, or from finish: nobody's readiness.
-            (Phase::Down | Phase::Throttled(_) | Phase::Finish(_), Input::Ready) => {}
+            (Phase::Down | Phase::Throttled(_) | Phase::Finish(_), Input::Notified(_)) => {}
         }
     }
 
@@ -379,16 +388,31 @@ impl Service {
         }
     }
 
-    /// The first notification of a run that declared readiness makes it ready; later ones
-    /// change nothing.
-    fn became_ready(&mut self, fx: &mut impl Effects) {
+    /// A run that declared readiness told a new state: ready (again, after reloading),
+    /// reloading (only once ready) or stopping. A repeat changes nothing.
+    fn notified(&mut self, state: readiness::State, fx: &mut impl Effects) {
+        use readiness::State as R;
         let Some(r) = self.ready.as_mut() else { return };
-        if r.state == readiness::State::Ready {
-            return;
+        let takes = match state {
+            R::Ready | R::Stopping => r.state != state,
+            R::Reloading => r.state == R::Ready,
+            R::Starting => false,
+        };
+        if takes {
+            r.state = state;
+            r.since = fx.wall();
+            self.publish(fx);
         }
-        r.state = readiness::State::Ready;
-        r.since = fx.wall();
-        self.publish(fx);
+    }
+
+    /// The run's STATUS= text, shown by sv (when it declared readiness).
+    pub fn status_text(&mut self, text: &str, fx: &mut impl Effects) {
+        let Some(r) = self.ready.as_mut() else { return };
+        let text = readiness::one_line(text);
+        if r.text != text {
+            r.text = text;
+            self.publish(fx);
+        }
     }
 
     /// Records the current status.

@@ -317,19 +317,19 @@ fn readiness_of_a_run_that_declares_it() {
     let r = fx.readiness.clone().unwrap();
     assert_eq!((r.state, r.pid), (R::Starting, 101));
     fx.advance(Duration::from_millis(500));
-    s.step(Input::Ready, &mut fx);
+    s.step(Input::Notified(R::Ready), &mut fx);
     let r = fx.readiness.clone().unwrap();
     assert_eq!(r.state, R::Ready);
     assert_eq!(r.since, fx.wall());
     // A second notification changes nothing.
     let published = fx.published.len();
-    s.step(Input::Ready, &mut fx);
+    s.step(Input::Notified(R::Ready), &mut fx);
     assert_eq!(fx.published.len(), published);
     // The run ends: no readiness until the next run, which starts not ready.
     s.step(Input::Exited(0), &mut fx);
     assert_eq!(fx.readiness, None);
     assert_eq!(s.readiness(), None);
-    s.step(Input::Ready, &mut fx);
+    s.step(Input::Notified(R::Ready), &mut fx);
     assert_eq!(fx.readiness, None);
     fx.advance(THROTTLE);
     s.step(Input::Tick, &mut fx);
@@ -339,10 +339,33 @@ fn readiness_of_a_run_that_declares_it() {
 
 #[test]
 fn no_readiness_without_declaring_it() {
+    use crate::supervise::readiness::State as R;
     let mut fx = Fake::new();
     let mut s = Service::new(Which::Main, Want::Up, fx.wall());
     s.step(Input::Start, &mut fx);
-    s.step(Input::Ready, &mut fx);
+    s.step(Input::Notified(R::Ready), &mut fx);
     assert_eq!(fx.readiness, None);
     assert_eq!(fx.last().state, State::Run);
+}
+
+#[test]
+fn reloading_and_stopping_and_status_text() {
+    use crate::supervise::readiness::State as R;
+    let mut fx = Fake::new();
+    fx.declares = true;
+    let mut s = Service::new(Which::Main, Want::Up, fx.wall());
+    s.step(Input::Start, &mut fx);
+    // Reloading means something only once ready.
+    s.step(Input::Notified(R::Reloading), &mut fx);
+    assert_eq!(fx.readiness.as_ref().unwrap().state, R::Starting);
+    s.step(Input::Notified(R::Ready), &mut fx);
+    s.step(Input::Notified(R::Reloading), &mut fx);
+    assert_eq!(fx.readiness.as_ref().unwrap().state, R::Reloading);
+    s.status_text("reading\nconfig", &mut fx);
+    assert_eq!(fx.readiness.as_ref().unwrap().text, "reading config");
+    s.step(Input::Notified(R::Ready), &mut fx);
+    assert_eq!(fx.readiness.as_ref().unwrap().state, R::Ready);
+    assert_eq!(fx.readiness.as_ref().unwrap().text, "reading config");
+    s.step(Input::Notified(R::Stopping), &mut fx);
+    assert_eq!(fx.readiness.as_ref().unwrap().state, R::Stopping);
 }

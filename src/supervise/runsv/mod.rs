@@ -23,9 +23,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
-use crate::child::{self, Dir, Pid, Reaped, Report, Session, Spec, Words};
+use crate::child::{self, Dir, Env, Pid, Reaped, Report, Session, Spec, Words};
 use crate::fail::{self, exit, Failure, Level};
-use crate::platform::{Event, Interest, Native, Platform, Signal};
+use crate::platform::{self, Event, Interest, Native, NotifySocket, Platform, Signal};
 use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
@@ -82,10 +82,26 @@ struct Os {
     /// The error last reported per supervise directory (service, log), so a lasting problem
     /// is reported once, not at every retry or for each of the files it hits.
     reported: [Option<Option<i32>>; 2],
-    /// The notification pipe of the current run (service, log), and whether it is watched.
-    notify: [Option<(Channel, bool)>; 2],
+    /// The readiness channels of the service and of the log.
+    notify: [Notify; 2],
     /// Pipes of earlier runs, to be unwatched before they are closed.
     retired: Vec<Channel>,
+}
+
+/// What runsv keeps of one service's readiness channels.
+#[derive(Debug, Default)]
+struct Notify {
+    /// The notification pipe of the current run, and whether it is watched.
+    channel: Option<(Channel, bool)>,
+    /// The sd_notify socket, made at the first run that declared `notification-socket` and
+    /// kept while runsv lives, and whether it is watched.
+    socket: Option<(NotifySocket, bool)>,
+    /// The current run was given `NOTIFY_SOCKET`.
+    told: bool,
+    /// The current run's watchdog: how often it must ping, and by when next.
+    watchdog: Option<(Duration, Instant)>,
+    /// MAINPID= was reported for the current run.
+    mainpid_said: bool,
 }
 
 impl Runsv {
@@ -138,7 +154,7 @@ impl Runsv {
             pipe,
             retry_at: None,
             reported,
-            notify: [None, None],
+            notify: [Notify::default(), Notify::default()],
             retired: Vec::new(),
         };
         // Looked for before the first status replaces the record of them.
@@ -213,6 +229,7 @@ impl Runsv {
                 log.step(Input::Tick, &mut self.os);
             }
             self.start_after_log();
+            self.watchdogs();
             if self.done() {
                 return Ok(());
             }
@@ -223,7 +240,13 @@ impl Runsv {
     /// the log's readiness.
     fn deadline(&self) -> Option<Instant> {
         let log = self.log.as_ref().and_then(Service::deadline);
-        [self.main.deadline(), log, self.os.retry_at, self.main_waits].into_iter().flatten().min()
+        let [main_wd, log_wd] = &self.os.notify;
+        let watchdogs = [main_wd.watchdog.map(|w| w.1), log_wd.watchdog.map(|w| w.1)];
+        [self.main.deadline(), log, self.os.retry_at, self.main_waits]
+            .into_iter()
+            .chain(watchdogs)
+            .flatten()
+            .min()
     }
 
     /// Starts `./run` for the first time once the log service is ready, or when the wait for
@@ -250,40 +273,145 @@ impl Runsv {
         for ch in self.os.retired.drain(..) {
             let _ = self.platform.remove_fd(ch.fd());
         }
-        for (ch, watched) in self.os.notify.iter_mut().flatten() {
-            if !*watched {
-                *watched = true;
-                if let Err(e) = self.platform.add_fd(ch.fd(), Interest::Read) {
-                    let what = "unable to watch the notification pipe";
-                    fail::warn(&self.os.label, &Failure::sys(what, e));
+        for n in &mut self.os.notify {
+            let pipe = n.channel.as_mut().map(|(ch, w)| (ch.fd(), w, "pipe"));
+            let socket = n.socket.as_mut().map(|(s, w)| (s.fd(), w, "socket"));
+            for (fd, watched, what) in [pipe, socket].into_iter().flatten() {
+                if !*watched {
+                    *watched = true;
+                    if let Err(e) = self.platform.add_fd(fd, Interest::Read) {
+                        let what = format!("unable to watch the notification {what}");
+                        fail::warn(&self.os.label, &Failure::sys(what, e));
+                    }
                 }
             }
         }
     }
 
-    /// Reads the notification pipe `fd`, if it is one; a newline makes its run ready. False
-    /// if `fd` is no notification pipe.
+    /// Reads the notification pipe or socket `fd`, if it is one; false if it is neither.
     fn notification(&mut self, fd: RawFd) -> bool {
-        let Some(who) = [Which::Main, Which::Log]
-            .into_iter()
-            .find(|&w| self.os.channel(w).as_ref().is_some_and(|(ch, _)| ch.fd() == fd))
-        else {
-            return false;
-        };
-        let heard = self.os.channel(who).as_ref().map_or(Heard::Closed, |(ch, _)| ch.read());
-        if heard == Heard::Nothing {
-            return true;
-        }
-        let _ = self.platform.remove_fd(fd);
-        *self.os.channel(who) = None;
-        if heard == Heard::Ready {
-            match (who, self.log.as_mut()) {
-                (Which::Main, _) => self.main.step(Input::Ready, &mut self.os),
-                (Which::Log, Some(log)) => log.step(Input::Ready, &mut self.os),
-                (Which::Log, None) => {}
+        for who in [Which::Main, Which::Log] {
+            let n = self.os.notify(who);
+            if n.socket.as_ref().is_some_and(|(s, _)| s.fd() == fd) {
+                self.datagrams(who);
+                return true;
+            }
+            if n.channel.as_ref().is_some_and(|(ch, _)| ch.fd() == fd) {
+                self.pipe_notification(who, fd);
+                return true;
             }
         }
-        true
+        false
+    }
+
+    /// Steps the state machine of `who`.
+    fn step(&mut self, who: Which, input: Input) {
+        match (who, self.log.as_mut()) {
+            (Which::Main, _) => self.main.step(input, &mut self.os),
+            (Which::Log, Some(log)) => log.step(input, &mut self.os),
+            (Which::Log, None) => {}
+        }
+    }
+
+    /// The service `who`, if there is one.
+    fn service(&mut self, who: Which) -> Option<&mut Service> {
+        match who {
+            Which::Main => Some(&mut self.main),
+            Which::Log => self.log.as_mut(),
+        }
+    }
+
+    /// The pipe of `who`'s run is readable: a newline makes the run ready; either that or
+    /// its end closes it.
+    fn pipe_notification(&mut self, who: Which, fd: RawFd) {
+        let heard = self.os.notify(who).channel.as_ref().map_or(Heard::Closed, |(ch, _)| ch.read());
+        if heard == Heard::Nothing {
+            return;
+        }
+        let _ = self.platform.remove_fd(fd);
+        self.os.notify(who).channel = None;
+        if heard == Heard::Ready {
+            self.step(who, Input::Notified(readiness::State::Ready));
+        }
+    }
+
+    /// Reads the datagrams waiting on `who`'s socket (a bounded number per call, so a flood
+    /// cannot hold runsv), each only if it is whole and comes from the current run.
+    fn datagrams(&mut self, who: Which) {
+        let mut buf = [0u8; notify::DATAGRAM_MAX + 1];
+        for _ in 0..64 {
+            let Some((socket, _)) = self.os.notify(who).socket.as_ref() else { return };
+            let (len, sender) = match socket.recv(&mut buf) {
+                Ok(Some(got)) => got,
+                Ok(None) => return,
+                Err(e) => {
+                    let what = "unable to read the notification socket";
+                    fail::warn(&self.os.label, &Failure::sys(what, e));
+                    return;
+                }
+            };
+            let Some(d) = buf.get(..len).filter(|_| len <= notify::DATAGRAM_MAX) else { continue };
+            let Some(run) = self.service(who).and_then(|s| s.running()) else { continue };
+            let from_run = sender.map_or(true, |s| platform::notify_sender_belongs(s, run));
+            if from_run && self.os.notify(who).told {
+                self.apply(who, &notify::parse_datagram(d));
+            }
+        }
+    }
+
+    /// What one datagram of the current run of `who` says.
+    fn apply(&mut self, who: Which, m: &notify::Message) {
+        let n = self.os.notify(who);
+        if m.watchdog {
+            if let Some((every, due)) = n.watchdog.as_mut() {
+                *due = Instant::now() + *every;
+            }
+        }
+        if m.mainpid && !n.mainpid_said {
+            n.mainpid_said = true;
+            let text = "MAINPID= is ignored: runsv supervises the process it started";
+            fail::warn(&self.os.label, &Failure::plain(text));
+        }
+        let Some(svc) = (match who {
+            Which::Main => Some(&mut self.main),
+            Which::Log => self.log.as_mut(),
+        }) else {
+            return;
+        };
+        if let Some(text) = m.status {
+            svc.status_text(text, &mut self.os);
+        }
+        let states = [
+            (m.reloading, readiness::State::Reloading),
+            (m.stopping, readiness::State::Stopping),
+            (m.ready, readiness::State::Ready),
+        ];
+        for (said, state) in states {
+            if said {
+                svc.step(Input::Notified(state), &mut self.os);
+            }
+        }
+    }
+
+    /// A run that missed its watchdog deadline gets SIGABRT (and its end is a crash like any
+    /// other); said once per run.
+    fn watchdogs(&mut self) {
+        let now = Instant::now();
+        for who in [Which::Main, Which::Log] {
+            let Some((every, due)) = self.os.notify(who).watchdog else { continue };
+            if now < due {
+                continue;
+            }
+            self.os.notify(who).watchdog = None;
+            let Some(pid) = self.service(who).and_then(|s| s.running()) else { continue };
+            let name = if who == Which::Main { "./run" } else { "./log/run" };
+            let text = format!(
+                "{name} (pid {pid}) missed its watchdog deadline ({} ms): sending ABRT",
+                every.as_millis()
+            );
+            fail::warn(&self.os.label, &Failure::plain(text));
+            signal(pid, Signal::SIGABRT);
+        }
     }
 
     /// Writes the statuses again if an earlier write failed and the retry is due.
@@ -562,7 +690,7 @@ impl Os {
     /// For a new run of `who`: retires the last run's notification pipe, and opens one if the
     /// service declares `notification-fd` (the channel, the child's end and its number).
     fn notification_channel(&mut self, who: Which) -> Option<(Channel, OwnedFd, RawFd)> {
-        if let Some((old, _)) = self.channel(who).take() {
+        if let Some((old, _)) = self.notify(who).channel.take() {
             self.retired.push(old);
         }
         let file = match who {
@@ -581,13 +709,54 @@ impl Os {
         }
     }
 
-    /// The notification pipe of `who`'s current run.
-    fn channel(&mut self, who: Which) -> &mut Option<(Channel, bool)> {
+    /// The readiness channels of `who`.
+    fn notify(&mut self, who: Which) -> &mut Notify {
         let [main, log] = &mut self.notify;
         match who {
             Which::Main => main,
             Which::Log => log,
         }
+    }
+
+    /// For a new run of `who` that declares `notification-socket`: the environment that tells
+    /// it the socket (made now if it is the first such run), and its watchdog period if
+    /// `timeout-watchdog` declares one. A socket that cannot be made is said in one line, and
+    /// the run starts without `NOTIFY_SOCKET`.
+    fn notification_env(&mut self, who: Which) -> Option<(Env, Option<Duration>)> {
+        let n = self.notify(who);
+        (n.told, n.watchdog, n.mainpid_said) = (false, None, false);
+        let (file, watchdog_file, tag) = match who {
+            Which::Main => ("notification-socket", "timeout-watchdog", "main"),
+            Which::Log => ("log/notification-socket", "log/timeout-watchdog", "log"),
+        };
+        match std::fs::symlink_metadata(file) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                fail::warn(&self.label, &Failure::sys(format!("unable to stat ./{file}"), e));
+                return None;
+            }
+        }
+        if self.notify(who).socket.is_none() {
+            match NotifySocket::open(tag) {
+                Ok(s) => self.notify(who).socket = Some((s, false)),
+                Err(e) => {
+                    let what = format!(
+                        "unable to make the socket for ./{file}: starting without NOTIFY_SOCKET"
+                    );
+                    fail::warn(&self.label, &Failure::sys(what, e));
+                    return None;
+                }
+            }
+        }
+        let address = self.notify(who).socket.as_ref()?.0.address().to_owned();
+        let watchdog = notify::watchdog(watchdog_file, &self.label);
+        let usec = watchdog.map(|d| d.as_micros().to_string()).unwrap_or_default();
+        let mut set = vec![("NOTIFY_SOCKET", address.as_os_str())];
+        if watchdog.is_some() {
+            set.push(("WATCHDOG_USEC", OsStr::new(&usec)));
+        }
+        Some((Env::new(&set, watchdog.map(|_| "WATCHDOG_PID")), watchdog))
     }
 
     fn pipe_read(&self) -> RawFd {
@@ -633,10 +802,20 @@ impl Effects for Os {
             // Last, so that nothing placed after it can overwrite it.
             fds.push((write.as_raw_fd(), *n));
         }
+        let env = match prog {
+            Prog::Run => self.notification_env(who),
+            Prog::Finish(..) => None,
+        };
         let dir = (who == Which::Log).then_some(Dir::Path(c"./log"));
-        let spawned = child::spawn(&self.child(argv, name, &fds, dir));
-        if let (Ok(_), Some((ch, _, _))) = (&spawned, channel) {
-            *self.channel(who) = Some((ch, false));
+        let spawned = child::spawn(&Spec {
+            env: env.as_ref().map(|(e, _)| e),
+            ..self.child(argv, name, &fds, dir)
+        });
+        if spawned.is_ok() {
+            let n = self.notify(who);
+            n.channel = channel.map(|(ch, _, _)| (ch, false));
+            n.told = env.is_some();
+            n.watchdog = env.and_then(|(_, wd)| wd).map(|every| (every, Instant::now() + every));
         }
         match spawned {
             Ok(pid) => Some(pid),
@@ -680,7 +859,8 @@ impl Effects for Os {
     }
 
     fn declares_readiness(&mut self, who: Which) -> bool {
-        self.channel(who).is_some()
+        let n = self.notify(who);
+        n.channel.is_some() || n.told
     }
 
     fn has_finish(&mut self) -> bool {

@@ -1,7 +1,13 @@
-//! Readiness notification through `notification-fd`, as s6 means it (all Unix): the file holds
-//! a descriptor number N; `./run` gets the write end of a pipe as fd N, and the first newline
-//! written there makes the run ready. Bytes before it are ignored; the pipe closed without one
-//! means the run never becomes ready.
+//! Readiness notification (all Unix).
+//!
+//! `notification-fd`, as s6 means it: the file holds a descriptor number N; `./run` gets the
+//! write end of a pipe as fd N, and the first newline written there makes the run ready.
+//! Bytes before it are ignored; the pipe closed without one means the run never becomes ready.
+//!
+//! `notification-socket` (an empty file): sd_notify. runsv makes a datagram socket for the
+//! service (`platform::NotifySocket`) and tells `./run` its address in `NOTIFY_SOCKET`; each
+//! datagram is parsed by [`parse_datagram`]. `timeout-watchdog` (milliseconds) adds
+//! `WATCHDOG_USEC` and `WATCHDOG_PID`.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -65,8 +71,7 @@ fn parse(text: &[u8]) -> Result<RawFd, String> {
 
 /// The soft limit on open files (a child cannot be given a descriptor at or above it).
 fn open_files_limit() -> u64 {
-    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-        .map_or(FD_MAX, |(soft, _)| soft)
+    crate::platform::get_rlimit(crate::platform::Resource::OpenFiles).map_or(FD_MAX, |l| l.soft)
 }
 
 /// The pipe of one run: runsv keeps the read end and watches it.
@@ -130,9 +135,81 @@ impl Channel {
     }
 }
 
+/// The longest datagram read; a longer one is ignored whole (sd_notify's are a few lines).
+pub const DATAGRAM_MAX: usize = 4096;
+
+/// What one sd_notify datagram says: `KEY=VALUE` lines; unknown keys, and lines that are not
+/// UTF-8 or have no `=`, are ignored.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub ready: bool,
+    pub reloading: bool,
+    pub stopping: bool,
+    pub watchdog: bool,
+    /// MAINPID= was given (runsv supervises the process it started and ignores it).
+    pub mainpid: bool,
+    /// The last STATUS= text.
+    pub status: Option<&'a str>,
+}
+
+/// Parses one datagram (at most [`DATAGRAM_MAX`] bytes; nothing here allocates).
+pub fn parse_datagram(d: &[u8]) -> Message<'_> {
+    let mut m = Message::default();
+    for line in d.split(|&b| b == b'\n') {
+        let Ok(line) = std::str::from_utf8(line) else { continue };
+        let Some((key, value)) = line.split_once('=') else { continue };
+        match (key, value) {
+            ("READY", "1") => m.ready = true,
+            ("RELOADING", "1") => m.reloading = true,
+            ("STOPPING", "1") => m.stopping = true,
+            ("WATCHDOG", "1") => m.watchdog = true,
+            ("MAINPID", _) => m.mainpid = true,
+            ("STATUS", text) => m.status = Some(text),
+            _ => {}
+        }
+    }
+    m
+}
+
+/// The milliseconds `timeout-watchdog` declares (a positive number); None without the file,
+/// and, said in one line, for anything else.
+pub fn watchdog(file: &str, label: &[u8]) -> Option<std::time::Duration> {
+    let text = match std::fs::read(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            fail::warn(label, &Failure::sys(format!("unable to read ./{file}"), e));
+            return None;
+        }
+    };
+    let digits = text.trim_ascii();
+    let ms = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|&m| m > 0 && m <= 1 << 40 && digits.iter().all(u8::is_ascii_digit));
+    if ms.is_none() {
+        let shown = String::from_utf8_lossy(digits);
+        let text = format!("./{file}: not a number of milliseconds ({shown:?}): no watchdog");
+        fail::warn(label, &Failure::plain(text));
+    }
+    ms.map(std::time::Duration::from_millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datagrams() {
+        let m = parse_datagram(b"READY=1\nSTATUS=serving on :80\nX_NEW=1\nMAINPID=7");
+        assert!(m.ready && m.mainpid && !m.reloading && !m.stopping && !m.watchdog);
+        assert_eq!(m.status, Some("serving on :80"));
+        let m = parse_datagram(b"RELOADING=1\nMONOTONIC_USEC=1\nSTATUS=a\nSTATUS=b\n");
+        assert!(m.reloading && !m.ready);
+        assert_eq!(m.status, Some("b"));
+        assert_eq!(parse_datagram(b"READY=0\nREADY\n\xff\xfe=1\n"), Message::default());
+        assert!(parse_datagram(b"WATCHDOG=1").watchdog && parse_datagram(b"STOPPING=1").stopping);
+    }
 
     #[test]
     fn numbers() {

@@ -1,0 +1,137 @@
+//! The sd_notify socket where the OS gives no sender credentials on datagrams (or has no
+//! abstract socket names): a socket file in a directory of its own under `$TMPDIR` (else
+//! `/tmp`), both named by 64 random bits. The directory is mode 0711, so nobody can list it,
+//! and the socket 0666, so a service that dropped its privileges can still send: what keeps
+//! others out is that only the service's processes were told the name (in `NOTIFY_SOCKET`,
+//! which other users cannot read from a process's environment). Root can always find it.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::PathBuf;
+
+use crate::child::Pid;
+
+/// One service's notification socket; removed from the file system when dropped.
+#[derive(Debug)]
+pub struct Socket {
+    fd: OwnedFd,
+    address: OsString,
+    dir: PathBuf,
+}
+
+impl Socket {
+    /// A new socket for one service; `tag` goes into the names, for whoever looks.
+    pub fn open(tag: &str) -> io::Result<Socket> {
+        let base = std::env::var_os("TMPDIR").filter(|d| !d.is_empty()).unwrap_or("/tmp".into());
+        let dir = PathBuf::from(base).join(format!("runit-rs-notify.{tag}.{}", random_hex()?));
+        let path = dir.join(random_hex()?);
+        let addr = sockaddr(path.as_os_str())?;
+        fs::DirBuilder::new().mode(0o711).create(&dir)?;
+        // The mode asked for is cut by the umask.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o711))?;
+        let made = bind(&addr).and_then(|fd| {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o666))?;
+            Ok(fd)
+        });
+        match made {
+            Ok(fd) => Ok(Socket { fd, address: path.into_os_string(), dir }),
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                let _ = fs::remove_dir(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// What `NOTIFY_SOCKET` says.
+    pub fn address(&self) -> &OsStr {
+        &self.address
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// One datagram into `buf`: its full length (more than `buf` holds when it was cut) and
+    /// the sender, which this OS does not tell. None when nothing is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, Option<Pid>)>> {
+        // SAFETY: recv into a buffer of its length.
+        let n = unsafe {
+            libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                _ => Err(e),
+            };
+        }
+        // A datagram that filled the buffer may have been cut: counted as longer.
+        let n = n.unsigned_abs();
+        Ok(Some((if n >= buf.len() { n + 1 } else { n }, None)))
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.address);
+        let _ = fs::remove_dir(&self.dir);
+    }
+}
+
+/// Where the OS names no sender, nothing can be said of one.
+pub fn belongs_to(sender: Pid, run: Pid) -> bool {
+    sender == run
+}
+
+/// 16 hex digits from the system's random source.
+fn random_hex() -> io::Result<String> {
+    let mut b = [0u8; 8];
+    fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// A `sockaddr_un` for `path`; an error naming the limit when it is too long.
+fn sockaddr(path: &OsStr) -> io::Result<libc::sockaddr_un> {
+    // SAFETY: sockaddr_un is plain data; all zeroes is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let bytes = path.as_bytes();
+    if bytes.len() >= addr.sun_path.len() {
+        let text = format!(
+            "{} is {} bytes, longer than a socket address holds ({})",
+            path.to_string_lossy(),
+            bytes.len(),
+            addr.sun_path.len() - 1
+        );
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, text));
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    Ok(addr)
+}
+
+/// A non-blocking, close-on-exec datagram socket bound to `addr`.
+fn bind(addr: &libc::sockaddr_un) -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) only creates a descriptor.
+    let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` was just created and is owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    crate::sys::set_cloexec(fd.as_raw_fd(), true)?;
+    crate::sys::set_nonblock(&fd, true)?;
+    let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    // SAFETY: bind with a pointer to a sockaddr_un and its size.
+    let r = unsafe { libc::bind(fd.as_raw_fd(), (addr as *const libc::sockaddr_un).cast(), len) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
