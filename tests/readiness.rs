@@ -472,3 +472,47 @@ fn garbage_and_floods_are_ignored() {
     let (code, out) = sv(&dir, &["-w", "10", "check"]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// Debian's rsyslogd, a daemon that sends READY=1 once it serves, from the peers.
+#[test]
+fn a_real_daemon_rsyslogd_notifies_when_it_serves() {
+    let (Some(rsyslogd), Some(estr), Some(json)) = (
+        util::peer("rsyslog", "usr/sbin/rsyslogd"),
+        util::peer("libestr0", "usr/lib/x86_64-linux-gnu"),
+        util::peer("libfastjson4", "usr/lib/x86_64-linux-gnu"),
+    ) else {
+        return;
+    };
+    let modules = rsyslogd.parent().unwrap().parent().unwrap().join("lib/x86_64-linux-gnu/rsyslog");
+    let tmp = TempDir::new("rsyslogd");
+    let dir = tmp.path().join("s");
+    fs::create_dir(&dir).unwrap();
+    let sock = dir.join("log.sock");
+    fs::write(
+        dir.join("rsyslog.conf"),
+        format!(
+            "module(load=\"imuxsock\" SysSock.Name=\"{}\")\n*.* {}\n",
+            sock.display(),
+            dir.join("messages").display()
+        ),
+    )
+    .unwrap();
+    util::script(
+        &dir.join("run"),
+        &format!(
+            "#!/bin/sh\nexec env LD_LIBRARY_PATH={}:{} {} -n -iNONE -f ./rsyslog.conf -M {} 2>&1\n",
+            estr.display(),
+            json.display(),
+            rsyslogd.display(),
+            modules.display()
+        ),
+    );
+    fs::write(dir.join("notification-socket"), "").unwrap();
+    fs::write(dir.join("down"), "").unwrap();
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "20", "start"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(", ready "), "{out}");
+    // Ready means serving: its log socket is there.
+    assert!(sock.exists(), "rsyslogd said READY=1 before it made {}", sock.display());
+}

@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("chpst_args", chpst_args),
     ("chpst_ids", chpst_ids),
     ("runsvdir_rplog", runsvdir_rplog),
+    ("notify_datagram", notify_datagram),
 ];
 
 /// Runs the harness named `target` (a fuzz target's name) on `data`.
@@ -297,6 +298,32 @@ pub fn runsvdir_rplog(data: &[u8]) {
             all.get(all.len() - shown..),
             "not the newest bytes"
         );
+    }
+}
+
+/// An sd_notify datagram as runsv parses it (whatever a service, or anybody who can reach the
+/// socket, sends), and the readiness record runsv then writes and sv reads back: what is
+/// parsed comes from the datagram, and the record round-trips whatever the text.
+pub fn notify_datagram(data: &[u8]) {
+    use crate::supervise::readiness::{self, Readiness};
+    use crate::supervise::runsv::notify::{parse_datagram, DATAGRAM_MAX};
+    let d = data.get(..DATAGRAM_MAX).unwrap_or(data);
+    let m = parse_datagram(d);
+    let lines: Vec<&[u8]> = d.split(|&b| b == b'\n').collect();
+    assert_eq!(m.ready, lines.contains(&&b"READY=1"[..]));
+    assert_eq!(m.watchdog, lines.contains(&&b"WATCHDOG=1"[..]));
+    if let Some(text) = m.status {
+        let line = [b"STATUS=", text.as_bytes()].concat();
+        assert!(lines.contains(&line.as_slice()), "STATUS= text not from a line");
+        let since = crate::tai::Tai64n { secs: crate::tai::TAI_EPOCH + 1, nanos: 2 };
+        let mut r = Readiness::starting(1, since);
+        r.text = readiness::one_line(text);
+        assert!(r.text.len() <= readiness::TEXT_MAX);
+        assert_eq!(Readiness::decode(r.encode().as_bytes()), Some(r));
+    }
+    // sv reads supervise/readiness, whoever wrote it.
+    if let Some(r) = Readiness::decode(data) {
+        assert!(r.since.secs >= crate::tai::TAI_EPOCH);
     }
 }
 
