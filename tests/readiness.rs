@@ -473,9 +473,50 @@ fn garbage_and_floods_are_ignored() {
     assert_eq!(code, 0, "{out}");
 }
 
-/// Debian's rsyslogd, a daemon that sends READY=1 once it serves, from the peers.
+/// A copy of `examples/services/<name>` in `tmp`, wanted down.
+fn example(tmp: &TempDir, name: &str) -> PathBuf {
+    let dir = tmp.path().join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services").join(name);
+    let st = Command::new("cp").arg("-R").arg(&from).arg(&dir).status().unwrap();
+    assert!(st.success());
+    fs::write(dir.join("down"), "").unwrap();
+    dir
+}
+
+/// Our runsv on `dir` with `path` first in `$PATH`.
+fn runsv_with_path(dir: &Path, path: &Path) -> Runsv {
+    let err = fs::File::create(dir.with_extension("err")).unwrap();
+    let search = format!("{}:{}", path.display(), std::env::var("PATH").unwrap_or_default());
+    let child = Command::new(util::bin("runsv"))
+        .arg(dir)
+        .env("PATH", search)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let ok = dir.join("supervise/ok");
+    util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
+    Runsv { child, dir: dir.to_path_buf() }
+}
+
 #[test]
-fn a_real_daemon_rsyslogd_notifies_when_it_serves() {
+fn example_slow_start_is_ready_when_it_says_so() {
+    let tmp = TempDir::new("example-slow");
+    let dir = example(&tmp, "slow-start");
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "20", "start"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(", ready 0s, normally down"), "{out}");
+    // Its start-up takes two seconds, all of which sv waited.
+    assert!(out.contains("(pid ") && !out.contains(") 0s"), "{out}");
+}
+
+/// examples/services/rsyslog with Debian's rsyslogd from the peers (a daemon that sends
+/// READY=1 once it serves); `rsyslogd` in `$PATH` is a wrapper that gives it its libraries,
+/// its modules and a configuration of the test's own.
+#[test]
+fn example_rsyslog_a_real_daemon_notifies_when_it_serves() {
     let (Some(rsyslogd), Some(estr), Some(json)) = (
         util::peer("rsyslog", "usr/sbin/rsyslogd"),
         util::peer("libestr0", "usr/lib/x86_64-linux-gnu"),
@@ -484,32 +525,34 @@ fn a_real_daemon_rsyslogd_notifies_when_it_serves() {
         return;
     };
     let modules = rsyslogd.parent().unwrap().parent().unwrap().join("lib/x86_64-linux-gnu/rsyslog");
-    let tmp = TempDir::new("rsyslogd");
-    let dir = tmp.path().join("s");
-    fs::create_dir(&dir).unwrap();
-    let sock = dir.join("log.sock");
+    let tmp = TempDir::new("example-rsyslog");
+    let dir = example(&tmp, "rsyslog");
+    let sock = tmp.path().join("log.sock");
+    let conf = tmp.path().join("rsyslog.conf");
+    let messages = tmp.path().join("messages");
     fs::write(
-        dir.join("rsyslog.conf"),
+        &conf,
         format!(
             "module(load=\"imuxsock\" SysSock.Name=\"{}\")\n*.* {}\n",
             sock.display(),
-            dir.join("messages").display()
+            messages.display()
         ),
     )
     .unwrap();
+    let bin = tmp.path().join("bin");
+    fs::create_dir(&bin).unwrap();
     util::script(
-        &dir.join("run"),
+        &bin.join("rsyslogd"),
         &format!(
-            "#!/bin/sh\nexec env LD_LIBRARY_PATH={}:{} {} -n -iNONE -f ./rsyslog.conf -M {} 2>&1\n",
+            "#!/bin/sh\nLD_LIBRARY_PATH={}:{} exec {} -f {} -M {} \"$@\"\n",
             estr.display(),
             json.display(),
             rsyslogd.display(),
+            conf.display(),
             modules.display()
         ),
     );
-    fs::write(dir.join("notification-socket"), "").unwrap();
-    fs::write(dir.join("down"), "").unwrap();
-    let _r = Runsv::start(&dir);
+    let _r = runsv_with_path(&dir, &bin);
     let (code, out) = sv(&dir, &["-w", "20", "start"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(", ready "), "{out}");
