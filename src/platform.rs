@@ -128,6 +128,12 @@ pub trait Platform: Sized {
     fn unwatch_dir(&mut self, id: WatchId) -> io::Result<()>;
     /// Sleeps until an event or the deadline.
     fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Event>;
+    /// Gives the event source up in a single-threaded process that is about to exit, without
+    /// making it wait for the kernel's teardown of it (see the Linux backend, where that wait
+    /// is measurable); elsewhere the same as dropping it.
+    fn release(self) {
+        drop(self);
+    }
 }
 
 /// A signal that asks PID 1 for an orderly shutdown, beyond runit's own CONT and INT.

@@ -449,25 +449,53 @@ fn a_socket_that_cannot_be_made_still_starts_the_service() {
     );
 }
 
+/// runsv's resident memory in kB.
+fn rss_kb(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 #[test]
 fn garbage_and_floods_are_ignored() {
     let Some(_) = systemd_notify() else { return };
     let tmp = TempDir::new("sdnotify-garbage");
     let big = "x".repeat(5000);
+    // Two floods of junk, each followed by a status text that says it is over: keys nobody
+    // knows, values that mean nothing, a key without a value, a datagram too long to keep,
+    // and MAINPID= (ignored, said once).
+    let flood = |n: u32, end: &str| {
+        format!(
+            "i=0\nwhile [ $i -lt {n} ]; do systemd-notify \"JUNK$i=1\" 'READY=0' 'STATUS' \
+             \"MAINPID=$i\" || exit 9; systemd-notify \"STATUS={big}\" || exit 9; i=$((i+1)); done\n\
+             systemd-notify --status={end} || exit 9\n"
+        )
+    };
     let dir = socket_service(
         &tmp,
         &format!(
-            "#!/bin/sh\ni=0\nwhile [ $i -lt 200 ]; do systemd-notify \"JUNK$i\" 'READY=0' 'STATUS' \
-             \"STATUS={big}\" || exit 9; i=$((i+1)); done\n\
-             systemd-notify --status=after || exit 9\nwhile [ ! -e go ]; do sleep 0.02; done\n\
-             systemd-notify --ready\nexec sleep 1000\n"
+            "#!/bin/sh\n{}while [ ! -e go1 ]; do sleep 0.02; done\n{}\
+             while [ ! -e go ]; do sleep 0.02; done\nsystemd-notify --ready\nexec sleep 1000\n",
+            flood(50, "warm"),
+            flood(300, "after")
         ),
     );
-    let _r = Runsv::start(&dir);
+    let r = Runsv::start(&dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
-    util::wait_for("the text after the garbage", LIMIT, || readiness(&dir).ends_with(" after\n"));
+    util::wait_for("the text after the first flood", LIMIT, || {
+        readiness(&dir).ends_with(" warm\n")
+    });
+    let before = rss_kb(r.child.id());
+    fs::write(dir.join("go1"), "").unwrap();
+    util::wait_for("the text after the second flood", Duration::from_secs(60), || {
+        readiness(&dir).ends_with(" after\n")
+    });
+    let after = rss_kb(r.child.id());
+    assert!(after <= before + 16, "runsv grew from {before} to {after} kB over 600 datagrams");
     assert!(readiness(&dir).starts_with("starting "));
+    let err = r.stderr();
+    assert_eq!(err.matches("MAINPID= is ignored").count(), 1, "{err}");
     fs::write(dir.join("go"), "").unwrap();
     let (code, out) = sv(&dir, &["-w", "10", "check"]);
     assert_eq!(code, 0, "{out}");

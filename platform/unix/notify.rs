@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::child::Pid;
 
@@ -27,7 +27,12 @@ impl Socket {
     /// A new socket for one service; `tag` goes into the names, for whoever looks.
     pub fn open(tag: &str) -> io::Result<Socket> {
         let base = std::env::var_os("TMPDIR").filter(|d| !d.is_empty()).unwrap_or("/tmp".into());
-        let dir = PathBuf::from(base).join(format!("runit-rs-notify.{tag}.{}", random_hex()?));
+        Socket::open_in(Path::new(&base), tag)
+    }
+
+    /// The same under directory `base`.
+    fn open_in(base: &Path, tag: &str) -> io::Result<Socket> {
+        let dir = base.join(format!("runit-rs-notify.{tag}.{}", random_hex()?));
         let path = dir.join(random_hex()?);
         let addr = sockaddr(path.as_os_str())?;
         fs::DirBuilder::new().mode(0o711).create(&dir)?;
@@ -134,4 +139,51 @@ fn bind(addr: &libc::sockaddr_un) -> io::Result<OwnedFd> {
         return Err(io::Error::last_os_error());
     }
     Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::UnixDatagram;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("runit-notify-test-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_socket_in_a_private_directory_removed_when_dropped() {
+        let base = scratch("ok");
+        let s = Socket::open_in(&base, "main").unwrap();
+        let path = PathBuf::from(s.address());
+        let dir = path.parent().unwrap().to_path_buf();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o711);
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o666);
+        let mut buf = [0u8; 16];
+        assert!(s.recv(&mut buf).unwrap().is_none());
+        UnixDatagram::unbound().unwrap().send_to(b"READY=1", &path).unwrap();
+        assert_eq!(s.recv(&mut buf).unwrap(), Some((7, None)));
+        UnixDatagram::unbound().unwrap().send_to(&[b'x'; 16], &path).unwrap();
+        assert_eq!(s.recv(&mut buf).unwrap().map(|(n, _)| n > buf.len()), Some(true));
+        drop(s);
+        assert!(!path.exists() && !dir.exists());
+        fs::remove_dir(&base).unwrap();
+    }
+
+    #[test]
+    fn a_path_too_long_is_refused_with_the_limit() {
+        let base = scratch("long");
+        let deep = base.join("d".repeat(100));
+        fs::create_dir(&deep).unwrap();
+        let e = Socket::open_in(&deep, "main").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("longer than a socket address holds"), "{e}");
+        // Nothing was left behind.
+        assert_eq!(fs::read_dir(&deep).unwrap().count(), 0);
+        fs::remove_dir_all(&base).unwrap();
+    }
 }

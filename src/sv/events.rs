@@ -49,6 +49,14 @@ impl Events {
         self.native.as_mut()
     }
 
+    /// Gives the event loop up as sv ends (see [`Platform::release`]); the held `ok` FIFOs
+    /// are closed.
+    pub fn finish(mut self) {
+        if let Some(n) = self.native.take() {
+            n.release();
+        }
+    }
+
     /// Sets the event loop up now (before starting a child whose exit is to be waited for).
     pub fn prepare(&mut self) {
         let _ = self.native();

@@ -101,6 +101,7 @@ pub fn wait_all(ctx: &mut Ctx, plan: &Plan, services: Vec<Service>, limit: Durat
         };
         ev.wait(until);
     }
+    ev.finish();
 }
 
 /// Watches the services not watched yet; true if there were any.
