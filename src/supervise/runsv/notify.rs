@@ -32,20 +32,26 @@ pub enum Heard {
 /// None when there is no such file or it declares nothing usable; the latter is said once
 /// per start, in one line, and the run then goes without readiness.
 pub fn declared(file: &str, label: &[u8]) -> Option<RawFd> {
-    let text = match std::fs::read(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            fail::warn(label, &Failure::sys(format!("unable to read ./{file}"), e));
-            return None;
-        }
-    };
+    let text = read_declaration(file, label)?;
     match parse(&text) {
         Ok(n) => Some(n),
         Err(why) => {
             let shown = String::from_utf8_lossy(text.trim_ascii());
             let text = format!("./{file}: {why} ({shown:?}): starting without readiness");
             fail::warn(label, &Failure::plain(text));
+            None
+        }
+    }
+}
+
+/// The contents of the service's file `file`; None when there is none (and, said in one
+/// line, when it cannot be read).
+fn read_declaration(file: &str, label: &[u8]) -> Option<Vec<u8>> {
+    match std::fs::read(file) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => {
+            fail::warn(label, &Failure::sys(format!("unable to read ./{file}"), e));
             None
         }
     }
@@ -174,14 +180,7 @@ pub fn parse_datagram(d: &[u8]) -> Message<'_> {
 /// The milliseconds `timeout-watchdog` declares (a positive number); None without the file,
 /// and, said in one line, for anything else.
 pub fn watchdog(file: &str, label: &[u8]) -> Option<std::time::Duration> {
-    let text = match std::fs::read(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            fail::warn(label, &Failure::sys(format!("unable to read ./{file}"), e));
-            return None;
-        }
-    };
+    let text = read_declaration(file, label)?;
     let digits = text.trim_ascii();
     let ms = std::str::from_utf8(digits)
         .ok()
