@@ -587,3 +587,26 @@ fn example_rsyslog_a_real_daemon_notifies_when_it_serves() {
     // Ready means serving: its log socket is there.
     assert!(sock.exists(), "rsyslogd said READY=1 before it made {}", sock.display());
 }
+
+/// A process of an earlier run that outlived it cannot make the next run ready.
+#[test]
+fn a_leftover_of_an_earlier_run_is_not_heard() {
+    let Some(_) = systemd_notify() else { return };
+    let tmp = TempDir::new("sdnotify-leftover");
+    // The first run leaves a child behind that notifies once the second run is there.
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\nif [ -e first ]; then echo $$ >second; exec sleep 1000; fi\n: >first\n\
+         (while [ ! -e second ]; do sleep 0.02; done; systemd-notify --ready --status=leftover; : >sent) &\n\
+         exit 0\n",
+    );
+    let _r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    // systemd-notify returns once runsv has read its datagram (BARRIER=1).
+    util::wait_for("the leftover to have sent", LIMIT, || dir.join("sent").exists());
+    let r = readiness(&dir);
+    assert!(r.starts_with("starting ") && !r.contains("leftover"), "{r}");
+    let second = fs::read_to_string(dir.join("second")).unwrap();
+    assert_eq!(r.split(' ').nth(2), Some(second.trim()), "{r}");
+}

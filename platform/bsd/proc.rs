@@ -77,6 +77,15 @@ fn start(pid: libc::pid_t) -> io::Result<Option<(i64, i64)>> {
     Ok(Some((kp.ki_start.tv_sec as i64, kp.ki_start.tv_usec as i64)))
 }
 
+/// The parent of `pid` (the notification socket's test of who sent a datagram).
+#[cfg(target_os = "freebsd")]
+pub fn parent(pid: crate::child::Pid) -> Option<crate::child::Pid> {
+    let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid.as_raw()];
+    // SAFETY: KERN_PROC_PID fills in one kinfo_proc.
+    let kp = unsafe { sysctl_record::<libc::kinfo_proc>(&mut mib) }.ok()??;
+    (kp.ki_pid == pid.as_raw()).then(|| crate::child::Pid::from_raw(kp.ki_ppid))
+}
+
 #[cfg(target_os = "netbsd")]
 fn start(pid: libc::pid_t) -> io::Result<Option<(i64, i64)>> {
     let size = std::mem::size_of::<libc::kinfo_proc2>() as libc::c_int;

@@ -4,6 +4,9 @@
 //! and the socket 0666, so a service that dropped its privileges can still send: what keeps
 //! others out is that only the service's processes were told the name (in `NOTIFY_SOCKET`,
 //! which other users cannot read from a process's environment). Root can always find it.
+//!
+//! On FreeBSD each datagram also carries its sender's credentials (LOCAL_CREDS_PERSISTENT),
+//! and only the run and its descendants are heard, as on Linux.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -62,7 +65,15 @@ impl Socket {
     }
 
     /// One datagram into `buf`: its full length (more than `buf` holds when it was cut) and
+    /// its sender's pid. None when nothing is waiting.
+    #[cfg(target_os = "freebsd")]
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, Option<Pid>)>> {
+        freebsd::recv(self.fd.as_raw_fd(), buf)
+    }
+
+    /// One datagram into `buf`: its full length (more than `buf` holds when it was cut) and
     /// the sender, which this OS does not tell. None when nothing is waiting.
+    #[cfg(not(target_os = "freebsd"))]
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, Option<Pid>)>> {
         // SAFETY: recv into a buffer of its length.
         let n = unsafe {
@@ -89,8 +100,112 @@ impl Drop for Socket {
 }
 
 /// Where the OS names no sender, nothing can be said of one.
+#[cfg(not(target_os = "freebsd"))]
 pub fn belongs_to(sender: Pid, run: Pid) -> bool {
     sender == run
+}
+
+/// Whether `sender` is `run` or one of its descendants (by the parent links sysctl gives).
+#[cfg(target_os = "freebsd")]
+pub fn belongs_to(sender: Pid, run: Pid) -> bool {
+    let mut p = sender;
+    // A chain this long is no service's; it also bounds a loop on changing records.
+    for _ in 0..64 {
+        if p == run {
+            return true;
+        }
+        match crate::platform::backend::proc::parent(p) {
+            Some(pp) if pp.as_raw() > 1 => p = pp,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// FreeBSD's sender credentials on a datagram socket.
+#[cfg(target_os = "freebsd")]
+mod freebsd {
+    use std::io;
+    use std::os::fd::RawFd;
+
+    use crate::child::Pid;
+
+    /// Asks for a `sockcred2` with every datagram (FreeBSD 13 and later).
+    pub fn ask_for_credentials(fd: RawFd) -> io::Result<()> {
+        let on: libc::c_int = 1;
+        // SAFETY: setsockopt with a pointer to an int and its size; level 0 is SOL_LOCAL.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                0,
+                libc::LOCAL_CREDS_PERSISTENT,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// recvmsg with room for the credentials (and a few descriptors, closed at once, which
+    /// is what sd_notify's BARRIER=1 waits for).
+    pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<(usize, Option<Pid>)>> {
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut cmsg = [0u64; 64];
+        // SAFETY: msghdr is plain data; all zeroes is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsg.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cmsg) as libc::socklen_t;
+        // SAFETY: recvmsg with buffers that outlive the call.
+        let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                _ => Err(e),
+            };
+        }
+        let n = n.unsigned_abs();
+        let cut = msg.msg_flags & libc::MSG_TRUNC != 0;
+        Ok(Some((if cut { buf.len() + 1 } else { n }, control(&msg))))
+    }
+
+    /// Closes every descriptor passed; the pid of the SCM_CREDS2 message, if there is one.
+    fn control(msg: &libc::msghdr) -> Option<Pid> {
+        let mut sender = None;
+        // SAFETY: the CMSG macros walk the control buffer recvmsg filled, within
+        // msg_controllen; each message's data is read unaligned, as the kernel packs it.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(msg);
+            while !c.is_null() {
+                let data = libc::CMSG_DATA(c);
+                let len =
+                    ((*c).cmsg_len as usize).saturating_sub(data.offset_from(c.cast()) as usize);
+                match ((*c).cmsg_level, (*c).cmsg_type) {
+                    (libc::SOL_SOCKET, libc::SCM_CREDS2)
+                        if len >= std::mem::size_of::<libc::sockcred2>() =>
+                    {
+                        let cred: libc::sockcred2 = std::ptr::read_unaligned(data.cast());
+                        sender = (cred.sc_pid > 0).then(|| Pid::from_raw(cred.sc_pid));
+                    }
+                    (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
+                        for i in 0..len / std::mem::size_of::<libc::c_int>() {
+                            let fd: libc::c_int =
+                                std::ptr::read_unaligned(data.cast::<libc::c_int>().add(i));
+                            libc::close(fd);
+                        }
+                    }
+                    _ => {}
+                }
+                c = libc::CMSG_NXTHDR(msg, c);
+            }
+        }
+        sender
+    }
 }
 
 /// 16 hex digits from the system's random source.
@@ -132,6 +247,8 @@ fn bind(addr: &libc::sockaddr_un) -> io::Result<OwnedFd> {
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     crate::sys::set_cloexec(fd.as_raw_fd(), true)?;
     crate::sys::set_nonblock(&fd, true)?;
+    #[cfg(target_os = "freebsd")]
+    freebsd::ask_for_credentials(fd.as_raw_fd())?;
     let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
     // SAFETY: bind with a pointer to a sockaddr_un and its size.
     let r = unsafe { libc::bind(fd.as_raw_fd(), (addr as *const libc::sockaddr_un).cast(), len) };
