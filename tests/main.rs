@@ -11,6 +11,7 @@ mod faults;
 mod install;
 mod malformed;
 mod platform;
+mod policy;
 mod readiness;
 // Boots runit as PID 1 of a PID + mount namespace.
 #[cfg(pid_namespaces)]

@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 use crate::child::Pid;
 use crate::platform::Signal;
 use crate::supervise::readiness::Readiness;
+use crate::supervise::runs::Runs;
 use crate::supervise::runsv::machine::{
     Cmd, Effects, Input, Phase, Prog, Service, Which, THROTTLE,
 };
+use crate::supervise::runsv::policy::Policy;
 use crate::supervise::status::{Status, Want};
 use crate::tai::{Tai64n, TAI_EPOCH};
 
@@ -93,7 +95,13 @@ impl Effects for World {
         false
     }
 
-    fn publish(&mut self, who: Which, status: &Status, _ready: Option<&Readiness>) {
+    fn policy(&mut self, _who: Which) -> Policy {
+        Policy::default()
+    }
+
+    fn say(&mut self, _text: &str) {}
+
+    fn publish(&mut self, who: Which, status: &Status, _ready: Option<&Readiness>, _runs: &Runs) {
         if let Some(s) = self.published.get_mut(slot(who)) {
             *s = Some(*status);
         }

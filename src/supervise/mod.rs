@@ -2,5 +2,6 @@
 
 pub mod protocol;
 pub mod readiness;
+pub mod runs;
 pub mod runsv;
 pub mod status;

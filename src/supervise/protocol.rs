@@ -41,6 +41,10 @@ pub struct Names {
     /// declare readiness. Not part of C runit.
     pub readiness: &'static str,
     pub readiness_new: &'static str,
+    /// Restarts, the last run's end, and whether the policy holds the service down (see
+    /// `super::runs`). Not part of C runit.
+    pub runs: &'static str,
+    pub runs_new: &'static str,
 }
 
 pub const MAIN: Names = Names {
@@ -59,6 +63,8 @@ pub const MAIN: Names = Names {
     ident_new: "supervise/ident.new",
     readiness: "supervise/readiness",
     readiness_new: "supervise/readiness.new",
+    runs: "supervise/runs",
+    runs_new: "supervise/runs.new",
 };
 
 pub const LOG: Names = Names {
@@ -77,6 +83,8 @@ pub const LOG: Names = Names {
     ident_new: "log/supervise/ident.new",
     readiness: "log/supervise/readiness",
     readiness_new: "log/supervise/readiness.new",
+    runs: "log/supervise/runs",
+    runs_new: "log/supervise/runs.new",
 };
 
 /// One control letter, as written to `supervise/control` (runsv(8)).
@@ -96,10 +104,14 @@ pub enum Letter {
     Usr2,
     Term,
     Kill,
+    /// `r` (ours): stop the current run the way `d` does (the service's `down-signal` and
+    /// `timeout-kill`) but keep what is wanted, so that it is started again: the stop half of
+    /// sv's `restart` for services that declare a stop policy. C's runsv ignores it.
+    Restart,
 }
 
 /// Each letter and its byte.
-const LETTERS: [(Letter, u8); 14] = [
+const LETTERS: [(Letter, u8); 15] = [
     (Letter::Up, b'u'),
     (Letter::Down, b'd'),
     (Letter::Once, b'o'),
@@ -114,6 +126,7 @@ const LETTERS: [(Letter, u8); 14] = [
     (Letter::Usr2, b'2'),
     (Letter::Term, b't'),
     (Letter::Kill, b'k'),
+    (Letter::Restart, b'r'),
 ];
 
 impl Letter {

@@ -13,6 +13,7 @@ use super::out::{self, Out};
 use super::LsbStatus;
 use crate::supervise::protocol::{self, open_fifo_write, Letter, Probe, MAIN};
 use crate::supervise::readiness::{self, Readiness};
+use crate::supervise::runs::{Failed, Runs};
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -207,6 +208,15 @@ pub fn print(ctx: &mut Ctx, st: &Status, base: &Path, shown: &[u8], service: &[u
             o.puts(s);
         }
     }
+    // After C's fields, and only while runsv's policy holds the service down.
+    if !pid {
+        let runs = fs::read(base.join(MAIN.runs)).ok();
+        match runs.as_deref().and_then(Runs::failed_in) {
+            Some(Failed::Limit) => o.puts(b", failed: restarted too often"),
+            Some(Failed::Finish) => o.puts(b", held down by ./finish (125)"),
+            None => {}
+        }
+    }
     if pid {
         Printed::Process
     } else {
@@ -266,6 +276,22 @@ pub enum Sent {
 }
 
 /// Sends `letters` to the service's runsv (C's control).
+/// The letters to send: those of a restart (`t` then `c`) stop with the service's own policy
+/// (`r`) when it declares one (`down-signal`, `timeout-kill`) and our runsv, which keeps
+/// `supervise/runs`, serves it; C's runsv would ignore `r`. `sv term` always sends `t`.
+fn restart_letters(dir: &Path, letters: &[Letter]) -> Vec<Letter> {
+    let restart = letters.len() > 1 && letters.first() == Some(&Letter::Term);
+    let declared = ["down-signal", "timeout-kill"].iter().any(|f| dir.join(f).exists());
+    if !(restart && declared && dir.join(MAIN.runs).exists()) {
+        return letters.to_vec();
+    }
+    let mut out = letters.to_vec();
+    if let Some(first) = out.first_mut() {
+        *first = Letter::Restart;
+    }
+    out
+}
+
 pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[Letter]) -> Sent {
     let Got::Record(st) = get(ctx, &svc.dir, &svc.name) else { return Sent::Failed };
     let already = match letters.first() {
@@ -289,7 +315,7 @@ pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[Letter]) -> Sent {
         }
     };
     // One write, as C: the letters of `restart` (tcu) arrive together.
-    let bytes = protocol::bytes(letters);
+    let bytes = protocol::bytes(&restart_letters(&svc.dir, letters));
     match f.write(&bytes) {
         Ok(n) if n == bytes.len() => Sent::Sent,
         Ok(_) => {

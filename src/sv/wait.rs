@@ -35,6 +35,9 @@ const MAX_RETRY: Duration = Duration::from_millis(250);
 /// The shortest wait: C looks once more 420 ms after its first look before it gives up, even
 /// with `-w 0`; that keeps meaning what it meant.
 const MIN_WAIT: Duration = Duration::from_millis(420);
+/// How long past a service's `timeout-kill` a `force-` command waits for runsv's KILL to
+/// take effect before sending its own.
+const KILL_GRACE: Duration = Duration::from_secs(1);
 /// A `./check` started at or after the deadline still gets this long to answer.
 const CHECK_GRACE: Duration = Duration::from_secs(1);
 /// How long a new run must have lasted to count as up when there is no `./check` (see the
@@ -47,6 +50,8 @@ pub const STAYS_UP: Duration = Duration::from_millis(250);
 /// A service still being waited for.
 struct Pending {
     svc: Service,
+    /// When sv gives up on it.
+    deadline: Option<Instant>,
     /// Watching it was attempted.
     armed: bool,
     /// Events wake sv up for it; otherwise it is polled.
@@ -68,10 +73,11 @@ enum Verdict {
 /// until `limit` passed (then `timeout:`/`kill:`).
 pub fn wait_all(ctx: &mut Ctx, plan: &Plan, services: Vec<Service>, limit: Duration) {
     let mut ev = Events::new();
-    let deadline = Instant::now().checked_add(limit.max(MIN_WAIT));
+    let start = Instant::now();
     let mut live: Vec<Pending> = services
         .into_iter()
         .map(|svc| Pending {
+            deadline: start.checked_add(own_limit(plan, &svc, limit).max(MIN_WAIT)),
             svc,
             armed: false,
             watched: false,
@@ -82,8 +88,12 @@ pub fn wait_all(ctx: &mut Ctx, plan: &Plan, services: Vec<Service>, limit: Durat
         .collect();
     while !live.is_empty() {
         // As in C, a round that starts after the deadline checks once more, then gives up.
-        let expired = deadline.is_some_and(|d| Instant::now() >= d);
-        live.retain_mut(|p| !settle(ctx, plan, p, &mut ev, expired, deadline));
+        let now = Instant::now();
+        live.retain_mut(|p| {
+            let expired = p.deadline.is_some_and(|d| now >= d);
+            let deadline = p.deadline;
+            !settle(ctx, plan, p, &mut ev, expired, deadline)
+        });
         if live.is_empty() {
             break;
         }
@@ -94,14 +104,22 @@ pub fn wait_all(ctx: &mut Ctx, plan: &Plan, services: Vec<Service>, limit: Durat
         if arm(&mut ev, &mut live) {
             continue;
         }
-        let retry = live.iter().filter_map(|p| p.next).min();
-        let until = match (retry, deadline) {
-            (Some(r), Some(d)) => Some(r.min(d)),
-            (r, d) => r.or(d),
-        };
+        let until = live.iter().flat_map(|p| [p.next, p.deadline]).flatten().min();
         ev.wait(until);
     }
     ev.finish();
+}
+
+/// How long sv waits for `svc`: `limit`, except that a `force-` command does not kill a
+/// service before its own `timeout-kill` has passed and [`KILL_GRACE`] more: runsv's KILL
+/// comes first then, and sv's only if that did not help.
+fn own_limit(plan: &Plan, svc: &Service, limit: Duration) -> Duration {
+    if !plan.kill {
+        return limit;
+    }
+    let prefix = format!("{}/", svc.dir.display());
+    let policy = crate::supervise::runsv::policy::read(&prefix, &mut |_| {});
+    policy.timeout_kill.map_or(limit, |t| limit.max(t + KILL_GRACE))
 }
 
 /// Watches the services not watched yet; true if there were any.
@@ -204,7 +222,7 @@ fn reached(ctx: &mut Ctx, st: &Status, goal: Goal, svc: &Service, script: &mut S
         Letter::Exit => false,
         Letter::Up => pid && st.state == State::Run && script.ready(svc, st),
         Letter::Down => !pid && st.state == State::Down,
-        Letter::Term | Letter::Kill => {
+        Letter::Term | Letter::Kill | Letter::Restart => {
             (!pid && wants_down) || (!old && pid && !st.term_sent && script.ready(svc, st))
         }
         Letter::Once => (pid || !old) && (!pid || wants_down),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::fail::Failure;
 use crate::supervise::protocol::Names;
 use crate::supervise::readiness::Readiness;
+use crate::supervise::runs::Runs;
 use crate::supervise::status::Status;
 use crate::sys;
 
@@ -93,6 +94,8 @@ pub struct Supervise {
     _ok: Option<File>,
     /// The pid last written to `pid`; the file is only rewritten when it changes.
     written_pid: Option<u32>,
+    /// The runs last written; likewise.
+    written_runs: Runs,
 }
 
 impl Supervise {
@@ -104,6 +107,8 @@ impl Supervise {
             _control_writer: control.1,
             _ok: None,
             written_pid: None,
+            // Never what a runsv writes first, so the first publish writes the file.
+            written_runs: Runs { restarts: u32::MAX, last: None, failed: None },
         }
     }
 
@@ -132,9 +137,20 @@ impl Supervise {
     /// Each file is tried even when an earlier one failed (a full disk may still take a
     /// rewrite of the same size); the first failure is returned, and what failed keeps its
     /// previous, complete contents.
-    pub fn publish(&mut self, st: &Status, ready: Option<&Readiness>) -> Result<(), Failure> {
+    pub fn publish(
+        &mut self,
+        st: &Status,
+        ready: Option<&Readiness>,
+        runs: &Runs,
+    ) -> Result<(), Failure> {
         let n = self.names;
         let mut first = self.publish_readiness(ready);
+        if *runs != self.written_runs {
+            match replace(n.runs_new, n.runs, runs.encode().as_bytes()) {
+                Ok(()) => self.written_runs = *runs,
+                Err(p) => first = first.and(Err(p)),
+            }
+        }
         if self.written_pid != Some(st.pid) {
             let pid_files = write_ident(n, st.pid).and_then(|()| {
                 let text = if st.pid == 0 { String::new() } else { format!("{}\n", st.pid) };

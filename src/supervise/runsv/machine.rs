@@ -6,7 +6,13 @@
 //! `control/<c>` scripts are asked first, `d`/`x`/`t` stop through `control/t`, TERM and CONT, and
 //! a run that ended within a second of its start is restarted no sooner than a second later. That
 //! second is a deadline here, not runit's blocking sleep, so commands keep working meanwhile.
+//!
+//! The service's stop and restart policy ([`Policy`], read through [`Effects::policy`] at each
+//! stop and end) adds what C runit lacks: a stop signal of its own, KILL after `timeout-kill`,
+//! a bound on `./finish`, backoff after quick deaths, giving up after too many restarts, and
+//! `./finish` exiting 125 to keep the service down. Without the files, nothing of it applies.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::child::Pid;
@@ -14,6 +20,8 @@ use crate::fail::exit;
 use crate::platform::Signal;
 use crate::supervise::protocol::Letter;
 use crate::supervise::readiness::{self, Readiness};
+use crate::supervise::runs::{Failed, Runs};
+use crate::supervise::runsv::policy::Policy;
 use crate::supervise::status::{State, Status, Want};
 use crate::tai::Tai64n;
 
@@ -53,6 +61,8 @@ pub enum Cmd {
     Cont,
     /// `h a i q 1 2`: the signal and the letter (for `control/<letter>`).
     Signal(Signal, u8),
+    /// `r`: the stop half of a restart, with the service's stop policy.
+    Restart,
 }
 
 impl Cmd {
@@ -66,6 +76,7 @@ impl Cmd {
             Letter::Exit => Cmd::Exit,
             Letter::Term => Cmd::Term,
             Letter::Kill => Cmd::Kill,
+            Letter::Restart => Cmd::Restart,
             Letter::Pause => Cmd::Pause,
             Letter::Cont => Cmd::Cont,
             Letter::Hup
@@ -118,12 +129,16 @@ pub trait Effects {
     fn custom(&mut self, c: u8) -> bool;
     /// Whether the service has a `./finish` to run.
     fn has_finish(&mut self) -> bool;
+    /// The stop and restart policy of `who`, as its files say now.
+    fn policy(&mut self, who: Which) -> Policy;
+    /// One line of runsv's own (a warning), for what the policy made it do.
+    fn say(&mut self, text: &str);
     /// Whether the run of `who` just spawned declared readiness (a notification channel is
     /// open to it).
     fn declares_readiness(&mut self, who: Which) -> bool;
-    /// Records the status of `who` (supervise/status, stat, pid), and its readiness
-    /// (supervise/readiness; None removes it) before it.
-    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>);
+    /// Records the status of `who` (supervise/status, stat, pid), and before it its readiness
+    /// (supervise/readiness; None removes it) and its runs (supervise/runs).
+    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>, runs: &Runs);
 }
 
 /// The supervision state of one service.
@@ -144,6 +159,16 @@ pub struct Service {
     wstat: i32,
     /// The readiness of the current run, when it declared readiness.
     ready: Option<Readiness>,
+    /// When the run told to stop gets KILL (`timeout-kill`).
+    kill_at: Option<Instant>,
+    /// When `./finish` gets KILL (`timeout-finish`).
+    finish_kill_at: Option<Instant>,
+    /// The wait before the next start after a quick death, under `restart-delay-max`.
+    backoff: Duration,
+    /// The automatic restarts within `restart-limit-interval`.
+    recent: VecDeque<Instant>,
+    /// What is recorded of the runs (supervise/runs).
+    runs: Runs,
 }
 
 impl Service {
@@ -159,6 +184,11 @@ impl Service {
             started: None,
             wstat: 0,
             ready: None,
+            kill_at: None,
+            finish_kill_at: None,
+            backoff: THROTTLE,
+            recent: VecDeque::new(),
+            runs: Runs::default(),
         }
     }
 
@@ -183,12 +213,19 @@ impl Service {
         self.pid().is_none()
     }
 
-    /// When a throttle ends, if one is in force.
+    /// The next moment something is due: the end of a throttle, or a KILL of the policy.
     pub fn deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::Throttled(t) => Some(t),
-            Phase::Down | Phase::Run(_) | Phase::Finish(_) => None,
+            Phase::Run(_) => self.kill_at,
+            Phase::Finish(_) => self.finish_kill_at,
+            Phase::Down => None,
         }
+    }
+
+    /// What is recorded of the runs.
+    pub fn runs(&self) -> &Runs {
+        &self.runs
     }
 
     /// The readiness of the current run, if it declared readiness.
@@ -228,7 +265,7 @@ impl Service {
                 Input::Start,
             ) => {}
             (Phase::Run(_), Input::Exited(wstat)) => self.run_ended(wstat, fx),
-            (Phase::Finish(_), Input::Exited(_)) => self.ended(fx),
+            (Phase::Finish(_), Input::Exited(wstat)) => self.finish_ended(wstat, fx),
             // Nothing runs, so nothing of ours can have exited.
             (Phase::Down | Phase::Throttled(_), Input::Exited(_)) => {}
             (Phase::Throttled(t), Input::Tick) if fx.now() >= t => {
@@ -236,6 +273,16 @@ impl Service {
                 if self.want == Want::Up || self.once_pending {
                     self.start(fx);
                 }
+            }
+            (Phase::Run(pid), Input::Tick) if self.kill_at.is_some_and(|t| fx.now() >= t) => {
+                self.kill_at = None;
+                self.say_killed("./run", pid, fx);
+            }
+            (Phase::Finish(pid), Input::Tick)
+                if self.finish_kill_at.is_some_and(|t| fx.now() >= t) =>
+            {
+                self.finish_kill_at = None;
+                self.say_killed("./finish", pid, fx);
             }
             (Phase::Down | Phase::Throttled(_) | Phase::Run(_) | Phase::Finish(_), Input::Tick) => {
             }
@@ -260,7 +307,12 @@ impl Service {
             Cmd::Exit => self.set_want(Want::Exit, false, fx),
             Cmd::Term => {
                 if let Some(pid) = running {
-                    self.stop(pid, fx);
+                    self.stop(pid, Stop::Term, fx);
+                }
+            }
+            Cmd::Restart => {
+                if let Some(pid) = running {
+                    self.stop(pid, Stop::Policy, fx);
                 }
             }
             Cmd::Kill => {
@@ -294,14 +346,24 @@ impl Service {
     /// or stop (`d`, `x`) a running one. `o` leaves a running service alone.
     fn set_want(&mut self, want: Want, once: bool, fx: &mut impl Effects) {
         self.want = want;
-        self.publish(fx);
         let start = want == Want::Up || once;
+        if start {
+            // Asked for: whatever held the service down no longer does, and the count of
+            // restarts towards the limit starts afresh.
+            self.runs.failed = None;
+            self.recent.clear();
+        }
+        self.publish(fx);
         match self.phase {
             Phase::Down if start => self.start(fx),
             Phase::Down => {}
-            // The start waits for the end of the throttle.
+            // Under a backoff, asking is starting at once; runit's one second is kept.
+            Phase::Throttled(_) if start && fx.policy(self.who).delay_max.is_some() => {
+                self.phase = Phase::Down;
+                self.start(fx);
+            }
             Phase::Throttled(_) => self.once_pending = once,
-            Phase::Run(pid) if !start => self.stop(pid, fx),
+            Phase::Run(pid) if !start => self.stop(pid, Stop::Policy, fx),
             Phase::Run(_) | Phase::Finish(_) => {}
         }
     }
@@ -313,21 +375,40 @@ impl Service {
         }
     }
 
-    /// runit's stopservice: TERM (unless `control/t` says no), then for `d`/`x` CONT and
-    /// `control/d` or `control/x`, whose exit status does not matter.
-    fn stop(&mut self, pid: Pid, fx: &mut impl Effects) {
+    /// runit's stopservice: TERM (unless `control/t` says no; `down-signal` instead of TERM
+    /// for a stop by policy), then for `d`/`x` CONT and `control/d` or `control/x`, whose exit
+    /// status does not matter. A stop by policy arms `timeout-kill`.
+    fn stop(&mut self, pid: Pid, how: Stop, fx: &mut impl Effects) {
+        let policy = match how {
+            Stop::Term => Policy::default(),
+            Stop::Policy => fx.policy(self.who),
+        };
         if !self.custom(b't', fx) {
-            fx.signal(pid, Signal::SIGTERM);
+            fx.signal(pid, policy.stop_signal());
             self.term_sent = true;
             self.publish(fx);
         }
-        let letter = match self.want {
-            Want::Up => return,
-            Want::Down => b'd',
-            Want::Exit => b'x',
+        if let Some(t) = policy.timeout_kill {
+            self.kill_at = Some(fx.now() + t);
+        }
+        let letter = match (self.want, how) {
+            (Want::Up, Stop::Term) => return,
+            // A restart's stop: CONT, so that a stopped process sees its stop signal.
+            (Want::Up, Stop::Policy) => {
+                fx.signal(pid, Signal::SIGCONT);
+                return;
+            }
+            (Want::Down, _) => b'd',
+            (Want::Exit, _) => b'x',
         };
         fx.signal(pid, Signal::SIGCONT);
         self.custom(letter, fx);
+    }
+
+    /// KILL to a process that outlived its policy's time, said in one line.
+    fn say_killed(&mut self, name: &str, pid: Pid, fx: &mut impl Effects) {
+        fx.say(&format!("{name} (pid {pid}) outlived its time limit: sending KILL"));
+        fx.signal(pid, Signal::SIGKILL);
     }
 
     /// The log service's control cannot be customised.
@@ -361,6 +442,8 @@ impl Service {
         self.wstat = wstat;
         self.term_sent = false;
         self.ready = None;
+        self.kill_at = None;
+        self.runs.last = Some((wstat, fx.wall()));
         if self.who == Which::Log || !fx.has_finish() {
             return self.ended(fx);
         }
@@ -369,23 +452,88 @@ impl Service {
         match fx.spawn(self.who, Prog::Finish(code, sig)) {
             Some(pid) => {
                 self.phase = Phase::Finish(pid);
+                self.finish_kill_at = fx.policy(self.who).timeout_finish.map(|t| fx.now() + t);
                 self.publish(fx);
             }
             None => self.ended(fx),
         }
     }
 
-    /// Run (and finish) are over: down, restarted now or after the throttle if wanted up.
+    /// `./finish` ended: exit code 125 (s6's meaning) keeps the service down until asked.
+    fn finish_ended(&mut self, wstat: i32, fx: &mut impl Effects) {
+        self.finish_kill_at = None;
+        if crate::child::Status(wstat).exit_code() == Some(FINISH_HOLDS) && self.want == Want::Up {
+            self.want = Want::Down;
+            self.runs.failed = Some(Failed::Finish);
+            fx.say("./finish exited 125: not restarting until told to (sv up, once or restart)");
+        }
+        self.ended(fx);
+    }
+
+    /// Run (and finish) are over: down, restarted now or after the throttle (or the backoff)
+    /// if wanted up, unless the restart limit is reached.
     fn ended(&mut self, fx: &mut impl Effects) {
         self.term_sent = false;
         let now = fx.now();
-        let quick = self.started.is_some_and(|s| now < s + THROTTLE);
+        let lasted = self.started.map_or(Duration::MAX, |s| now.saturating_duration_since(s));
+        let policy = fx.policy(self.who);
+        let gave_up = self.want == Want::Up && !self.may_restart(now, &policy, fx);
+        if gave_up {
+            self.want = Want::Down;
+        }
+        // Given up, nothing is to start: no throttle either.
+        let wait = if gave_up { None } else { self.wait_before_restart(lasted, &policy) };
         self.since = fx.wall();
-        self.phase = if quick { Phase::Throttled(now + THROTTLE) } else { Phase::Down };
+        self.phase = match wait {
+            Some(d) => Phase::Throttled(now + d),
+            None => Phase::Down,
+        };
+        if self.want == Want::Up {
+            self.runs.restarts = self.runs.restarts.saturating_add(1);
+        }
         self.publish(fx);
-        if !quick && self.want == Want::Up {
+        if wait.is_none() && self.want == Want::Up {
             self.start(fx);
         }
+    }
+
+    /// runit's second after a run that ended within a second, or under `restart-delay-max`
+    /// 1 s, 2 s, 4 s, ... up to it (a run that lasted longer than it starts the series again).
+    fn wait_before_restart(&mut self, lasted: Duration, policy: &Policy) -> Option<Duration> {
+        let quick = lasted < THROTTLE;
+        let Some(max) = policy.delay_max else {
+            return quick.then_some(THROTTLE);
+        };
+        if lasted > max {
+            self.backoff = THROTTLE;
+        }
+        if !quick {
+            return None;
+        }
+        let wait = self.backoff.min(max.max(THROTTLE));
+        self.backoff = (wait * 2).min(max.max(THROTTLE));
+        Some(wait)
+    }
+
+    /// Counts an automatic restart against `restart-limit-count`; false (said once) when one
+    /// more would pass it: the service is then marked failed.
+    fn may_restart(&mut self, now: Instant, policy: &Policy, fx: &mut impl Effects) -> bool {
+        let Some((count, window)) = policy.limit else { return true };
+        while self.recent.front().is_some_and(|&t| now.saturating_duration_since(t) > window) {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= count as usize {
+            self.runs.failed = Some(Failed::Limit);
+            fx.say(&format!(
+                "./run ended {} times within {} ms: not restarting until told to (sv up, once or restart)",
+                self.recent.len() + 1,
+                window.as_millis()
+            ));
+            self.recent.clear();
+            return false;
+        }
+        self.recent.push_back(now);
+        true
     }
 
     /// A run that declared readiness told a new state: ready (again, after reloading),
@@ -418,8 +566,20 @@ impl Service {
     /// Records the current status.
     pub fn publish(&mut self, fx: &mut impl Effects) {
         let st = self.status();
-        fx.publish(self.who, &st, self.ready.as_ref());
+        fx.publish(self.who, &st, self.ready.as_ref(), &self.runs);
     }
+}
+
+/// `./finish`'s exit code that keeps the service down (s6's).
+pub const FINISH_HOLDS: i32 = 125;
+
+/// How a running `./run` is told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// `t`: TERM, as C runit.
+    Term,
+    /// `d`, `x`, `r`: the service's `down-signal` and `timeout-kill`.
+    Policy,
 }
 
 /// `./finish`'s two arguments from run's wait status: the exit code (-1 when it did not exit

@@ -1,6 +1,7 @@
 //! State-machine tests against a fake world that records what the machine does.
 
 use super::*;
+use crate::supervise::runs::{Failed, Runs};
 
 /// Records effects; time only moves when a test says so.
 struct Fake {
@@ -17,6 +18,8 @@ struct Fake {
     declares: bool,
     /// The readiness last published.
     readiness: Option<Readiness>,
+    policy: Policy,
+    runs: Runs,
 }
 
 impl Fake {
@@ -32,6 +35,8 @@ impl Fake {
             published: Vec::new(),
             declares: false,
             readiness: None,
+            policy: Policy::default(),
+            runs: Runs::default(),
         }
     }
     fn advance(&mut self, d: Duration) {
@@ -79,9 +84,16 @@ impl Effects for Fake {
     fn declares_readiness(&mut self, _who: Which) -> bool {
         self.declares
     }
-    fn publish(&mut self, _who: Which, status: &Status, ready: Option<&Readiness>) {
+    fn policy(&mut self, _who: Which) -> Policy {
+        self.policy
+    }
+    fn say(&mut self, text: &str) {
+        self.log.push(format!("say {text}"));
+    }
+    fn publish(&mut self, _who: Which, status: &Status, ready: Option<&Readiness>, runs: &Runs) {
         self.published.push(*status);
         self.readiness = ready.cloned();
+        self.runs = *runs;
     }
 }
 
@@ -368,4 +380,185 @@ fn reloading_and_stopping_and_status_text() {
     assert_eq!(fx.readiness.as_ref().unwrap().text, "reading config");
     s.step(Input::Notified(R::Stopping), &mut fx);
     assert_eq!(fx.readiness.as_ref().unwrap().state, R::Stopping);
+}
+
+#[test]
+fn down_signal_then_cont_and_timeout_kill() {
+    let mut fx = Fake::new();
+    fx.policy.down_signal = Some(Signal::SIGINT);
+    fx.policy.timeout_kill = Some(Duration::from_millis(3000));
+    let mut s = running(&mut fx);
+    // `sv term` still sends TERM and arms nothing.
+    cmd(&mut s, &mut fx, b't');
+    assert_eq!(fx.take(), ["kill 101 SIGTERM"]);
+    assert_eq!(s.deadline(), None);
+    cmd(&mut s, &mut fx, b'd');
+    assert_eq!(fx.take(), ["kill 101 SIGINT", "kill 101 SIGCONT"]);
+    assert_eq!(s.deadline(), Some(fx.now() + Duration::from_millis(3000)));
+    fx.advance(Duration::from_millis(2999));
+    s.step(Input::Tick, &mut fx);
+    assert!(fx.take().is_empty());
+    fx.advance(Duration::from_millis(1));
+    s.step(Input::Tick, &mut fx);
+    let said = fx.take();
+    assert_eq!(said[1], "kill 101 SIGKILL", "{said:?}");
+    assert!(said[0].contains("outlived its time limit"), "{said:?}");
+    // Once: no second KILL.
+    fx.advance(Duration::from_secs(10));
+    s.step(Input::Tick, &mut fx);
+    assert!(fx.take().is_empty());
+    s.step(Input::Exited(9), &mut fx);
+    assert_eq!(s.phase, Phase::Down);
+    assert_eq!(fx.runs.last.map(|(w, _)| w), Some(9));
+}
+
+#[test]
+fn a_control_d_script_still_runs_with_a_down_signal() {
+    let mut fx = Fake::new();
+    fx.policy.down_signal = Some(Signal::SIGQUIT);
+    fx.customs = vec![(b'd', true)];
+    let mut s = running(&mut fx);
+    cmd(&mut s, &mut fx, b'd');
+    assert_eq!(fx.take(), ["kill 101 SIGQUIT", "kill 101 SIGCONT", "control/d"]);
+    // control/t, when it exits 0, replaces the signal as it replaces TERM.
+    let mut fx = Fake::new();
+    fx.policy.down_signal = Some(Signal::SIGQUIT);
+    fx.customs = vec![(b't', true)];
+    let mut s = running(&mut fx);
+    cmd(&mut s, &mut fx, b'x');
+    assert_eq!(fx.take(), ["control/t", "kill 101 SIGCONT"]);
+}
+
+#[test]
+fn restart_letter_stops_by_policy_and_keeps_want_up() {
+    let mut fx = Fake::new();
+    fx.policy.down_signal = Some(Signal::SIGUSR1);
+    let mut s = running(&mut fx);
+    cmd(&mut s, &mut fx, b'r');
+    assert_eq!(fx.take(), ["kill 101 SIGUSR1", "kill 101 SIGCONT"]);
+    fx.advance(Duration::from_secs(5));
+    s.step(Input::Exited(0), &mut fx);
+    assert_eq!(fx.take(), ["spawn Main Run = 102"]);
+    assert_eq!(fx.runs.restarts, 1);
+}
+
+#[test]
+fn timeout_finish_kills_finish() {
+    let mut fx = Fake::new();
+    fx.finish = true;
+    fx.policy.timeout_finish = Some(Duration::from_millis(500));
+    let mut s = running(&mut fx);
+    fx.advance(Duration::from_secs(5));
+    s.step(Input::Exited(0), &mut fx);
+    fx.take();
+    fx.advance(Duration::from_millis(500));
+    s.step(Input::Tick, &mut fx);
+    assert_eq!(fx.take().last().map(String::as_str), Some("kill 102 SIGKILL"));
+    s.step(Input::Exited(9), &mut fx);
+    assert_eq!(fx.take(), ["spawn Main Run = 103"]);
+}
+
+#[test]
+fn finish_125_holds_the_service_down_until_asked() {
+    let mut fx = Fake::new();
+    fx.finish = true;
+    let mut s = running(&mut fx);
+    fx.advance(Duration::from_secs(5));
+    s.step(Input::Exited(1 << 8), &mut fx);
+    fx.take();
+    s.step(Input::Exited(125 << 8), &mut fx);
+    let said = fx.take();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("./finish exited 125"), "{said:?}");
+    assert_eq!((s.phase, s.want), (Phase::Down, Want::Down));
+    assert_eq!(fx.runs.failed, Some(Failed::Finish));
+    fx.advance(Duration::from_secs(5));
+    s.step(Input::Tick, &mut fx);
+    assert!(fx.take().is_empty());
+    cmd(&mut s, &mut fx, b'u');
+    assert_eq!(fx.take(), ["spawn Main Run = 103"]);
+    assert_eq!(fx.runs.failed, None);
+}
+
+/// Runs that die at once, `n` times; returns the waits between them.
+fn quick_deaths(s: &mut Service, fx: &mut Fake, n: usize) -> Vec<Duration> {
+    let mut waits = Vec::new();
+    for _ in 0..n {
+        s.step(Input::Exited(1 << 8), fx);
+        let Some(t) = s.deadline() else { break };
+        let wait = t - fx.now();
+        waits.push(wait);
+        fx.advance(wait);
+        s.step(Input::Tick, fx);
+    }
+    waits
+}
+
+#[test]
+fn backoff_doubles_up_to_the_max_and_up_starts_at_once() {
+    let mut fx = Fake::new();
+    fx.policy.delay_max = Some(Duration::from_millis(5000));
+    let mut s = running(&mut fx);
+    let secs = |v: Vec<Duration>| v.iter().map(|d| d.as_millis()).collect::<Vec<_>>();
+    assert_eq!(secs(quick_deaths(&mut s, &mut fx, 5)), [1000, 2000, 4000, 5000, 5000]);
+    // `sv up` during the delay starts at once.
+    s.step(Input::Exited(1 << 8), &mut fx);
+    assert!(matches!(s.phase, Phase::Throttled(_)));
+    fx.take();
+    cmd(&mut s, &mut fx, b'u');
+    assert_eq!(fx.take().last().map(|l| l.starts_with("spawn Main Run")), Some(true));
+    // A run that lasts longer than the max starts the series again.
+    fx.advance(Duration::from_millis(5001));
+    assert_eq!(secs(quick_deaths(&mut s, &mut fx, 1)), Vec::<u128>::new());
+    assert_eq!(secs(quick_deaths(&mut s, &mut fx, 2)), [1000, 2000]);
+}
+
+#[test]
+fn without_a_backoff_the_throttle_is_runits_second() {
+    let mut fx = Fake::new();
+    let mut s = running(&mut fx);
+    let waits = quick_deaths(&mut s, &mut fx, 4);
+    assert!(waits.iter().all(|&w| w == THROTTLE), "{waits:?}");
+    assert_eq!(fx.runs.restarts, 4);
+}
+
+#[test]
+fn the_restart_limit_gives_up_once_and_up_resets_it() {
+    let mut fx = Fake::new();
+    fx.policy.limit = Some((3, Duration::from_secs(10)));
+    let mut s = running(&mut fx);
+    assert_eq!(quick_deaths(&mut s, &mut fx, 3).len(), 3);
+    fx.take();
+    s.step(Input::Exited(1 << 8), &mut fx);
+    let said = fx.take();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("./run ended 4 times within 10000 ms"), "{said:?}");
+    assert_eq!((s.phase, s.want), (Phase::Down, Want::Down));
+    assert_eq!(fx.runs.failed, Some(Failed::Limit));
+    fx.advance(Duration::from_secs(60));
+    s.step(Input::Tick, &mut fx);
+    assert!(fx.take().is_empty());
+    cmd(&mut s, &mut fx, b'o');
+    assert_eq!(fx.runs.failed, None);
+    assert_eq!(fx.take().last().map(|l| l.starts_with("spawn Main Run")), Some(true));
+    // Deaths spread wider than the interval never add up.
+    let mut fx = Fake::new();
+    fx.policy.limit = Some((2, Duration::from_secs(10)));
+    let mut s = running(&mut fx);
+    for _ in 0..6 {
+        fx.advance(Duration::from_secs(6));
+        s.step(Input::Exited(1 << 8), &mut fx);
+        assert_eq!(s.want, Want::Up);
+    }
+}
+
+#[test]
+fn backoff_and_limit_together() {
+    let mut fx = Fake::new();
+    fx.policy.delay_max = Some(Duration::from_secs(4));
+    fx.policy.limit = Some((3, Duration::from_secs(60)));
+    let mut s = running(&mut fx);
+    let waits = quick_deaths(&mut s, &mut fx, 5);
+    assert_eq!(waits, [1, 2, 4].map(Duration::from_secs));
+    assert_eq!(fx.runs.failed, Some(Failed::Limit));
 }

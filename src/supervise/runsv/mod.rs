@@ -14,6 +14,7 @@ pub mod files;
 pub mod leftover;
 pub mod machine;
 pub mod notify;
+pub mod policy;
 
 use std::ffi::{CStr, OsStr};
 use std::fs::OpenOptions;
@@ -31,10 +32,12 @@ use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
 
 use crate::supervise::readiness::{self, Readiness};
+use crate::supervise::runs::Runs;
 use files::Supervise;
 use leftover::{Act, Leftover};
 use machine::{Cmd, Effects, Input, Prog, Service, Which};
 use notify::{Channel, Heard};
+use policy::Policy;
 
 /// Set by runsvdir for the runsv it starts (and removed by runsv before it starts anything):
 /// when the service is locked by another runsv, wait for the lock instead of failing. The runsv
@@ -564,7 +567,7 @@ fn check_one(
 /// it leaves the record for the next).
 fn publish_first(svc: &mut Service, left: Option<&Leftover>, os: &mut Os) {
     match left {
-        Some(l) => os.publish(svc.who, &l.status(svc.want), None),
+        Some(l) => os.publish(svc.who, &l.status(svc.want), None, svc.runs()),
         None => svc.publish(os),
     }
 }
@@ -858,6 +861,19 @@ impl Effects for Os {
         }
     }
 
+    fn policy(&mut self, who: Which) -> Policy {
+        let prefix = match who {
+            Which::Main => "",
+            Which::Log => "log/",
+        };
+        let label = &self.label;
+        policy::read(prefix, &mut |text| fail::warn(label, &Failure::plain(text)))
+    }
+
+    fn say(&mut self, text: &str) {
+        fail::warn(&self.label, &Failure::plain(text));
+    }
+
     fn declares_readiness(&mut self, who: Which) -> bool {
         let n = self.notify(who);
         n.channel.is_some() || n.told
@@ -870,9 +886,9 @@ impl Effects for Os {
 
     /// A failed write is reported once (until it works again or fails with another error) and
     /// tried again after [`RETRY`]; the files keep their last complete contents meanwhile.
-    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>) {
+    fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>, runs: &Runs) {
         let Some(dir) = self.dir(who) else { return };
-        let result = dir.publish(status, ready);
+        let result = dir.publish(status, ready, runs);
         let [main, log] = &mut self.reported;
         let reported = if who == Which::Main { main } else { log };
         match result {

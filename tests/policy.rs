@@ -1,0 +1,309 @@
+//! The stop and restart policy files (`down-signal`, `timeout-kill`, `timeout-finish`,
+//! `./finish` exiting 125, `restart-delay-max`, `restart-limit-count`/`-interval`) under our
+//! runsv, driven by our sv and, where it matters, by C's.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{self, TempDir};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Our runsv on `dir`, its stderr kept in `dir.err`; killed with its children on drop.
+struct Runsv {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Runsv {
+    fn start(dir: &Path) -> Runsv {
+        let err = fs::File::create(dir.with_extension("err")).unwrap();
+        let child = Command::new(util::bin("runsv"))
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        let ok = dir.join("supervise/ok");
+        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
+        Runsv { child, dir: dir.to_path_buf() }
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(self.dir.with_extension("err")).unwrap_or_default()
+    }
+}
+
+impl Drop for Runsv {
+    fn drop(&mut self) {
+        let pid = fs::read_to_string(self.dir.join("supervise/pid")).unwrap_or_default();
+        if let Ok(pid) = pid.trim().parse::<i32>() {
+            // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A service `s` in `tmp`, wanted down, with `files` (name, contents) beside `run`.
+fn service(tmp: &TempDir, run: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = tmp.path().join("s");
+    fs::create_dir(&dir).unwrap();
+    util::script(&dir.join("run"), run);
+    fs::write(dir.join("down"), "").unwrap();
+    for (name, text) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+fn sv_with(sv: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(sv).args(args).arg(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn sv(dir: &Path, args: &[&str]) -> (i32, String) {
+    sv_with(&util::bin("sv"), dir, args)
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    fs::read_to_string(dir.join(name)).unwrap_or_default()
+}
+
+/// Records each signal it gets in `sigs` (after its traps are set: `trapped` exists).
+const RECORDS: &str = "#!/bin/sh\n\
+    for s in INT TERM QUIT USR1 HUP; do trap \"echo $s >>sigs; [ $s = TERM ] && exit 0; [ -e die-on-$s ] && exit 0\" $s; done\n\
+    : >trapped.$$\nwhile :; do sleep 0.05; done\n";
+
+/// Waits until the current run set its traps (it says so in `trapped` or `trapped.<pid>`).
+fn wait_trapped(dir: &Path) {
+    util::wait_for("./run to set its traps", LIMIT, || {
+        let pid = read(dir, "supervise/pid");
+        let pid = pid.trim();
+        !pid.is_empty()
+            && (dir.join(format!("trapped.{pid}")).exists() || dir.join("trapped").exists())
+    });
+}
+
+#[test]
+fn down_signal_replaces_term_for_down_but_not_for_term() {
+    let tmp = TempDir::new("policy-down-signal");
+    let dir = service(&tmp, RECORDS, &[("down-signal", "SIGINT\n"), ("die-on-INT", "")]);
+    let _r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    // `sv term` is TERM still; the run exits on it and is restarted (wanted up).
+    let (code, out) = sv(&dir, &["-w", "10", "term"]);
+    assert_eq!(code, 0, "{out}");
+    util::wait_for("TERM recorded", LIMIT, || read(&dir, "sigs").contains("TERM"));
+    wait_trapped(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(read(&dir, "sigs"), "TERM\nINT\n");
+}
+
+#[test]
+fn timeout_kill_ends_a_run_that_ignores_its_down_signal() {
+    let tmp = TempDir::new("policy-timeout-kill");
+    let dir = service(
+        &tmp,
+        "#!/bin/sh\ntrap '' TERM INT\n: >trapped\nexec sleep 1000\n",
+        &[("down-signal", "INT"), ("timeout-kill", "400")],
+    );
+    let r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
+    assert!(r.stderr().contains("outlived its time limit: sending KILL"), "{}", r.stderr());
+    assert!(
+        read(&dir, "supervise/runs").contains(" last=signal:9 "),
+        "{}",
+        read(&dir, "supervise/runs")
+    );
+}
+
+#[test]
+fn without_timeout_kill_runsv_never_kills() {
+    let tmp = TempDir::new("policy-no-kill");
+    let dir = service(&tmp, "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 1000\n", &[]);
+    let r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    let (code, out) = sv(&dir, &["-w", "1", "down"]);
+    assert_eq!((code, out.starts_with("timeout: run: ")), (1, true), "{out}");
+    assert!(!r.stderr().contains("KILL"), "{}", r.stderr());
+}
+
+#[test]
+fn force_stop_waits_for_the_services_own_timeout_kill() {
+    let tmp = TempDir::new("policy-force-stop");
+    let dir = service(
+        &tmp,
+        "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 1000\n",
+        &[("timeout-kill", "2500")],
+    );
+    let r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    // -w 1 is shorter than the service's 2.5 s: sv does not kill it first; runsv does, and
+    // sv reports it down.
+    let (code, out) = sv(&dir, &["-w", "1", "force-stop"]);
+    assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
+    assert!(r.stderr().contains("outlived its time limit"), "{}", r.stderr());
+}
+
+#[test]
+fn restart_stops_with_the_down_signal_and_cs_sv_sends_term() {
+    let tmp = TempDir::new("policy-restart");
+    let dir = service(&tmp, RECORDS, &[("down-signal", "QUIT"), ("die-on-QUIT", "")]);
+    let _r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    let pid = read(&dir, "supervise/pid");
+    let (code, out) = sv(&dir, &["-w", "10", "restart"]);
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(read(&dir, "supervise/pid"), pid);
+    assert_eq!(read(&dir, "sigs"), "QUIT\n");
+    let Some(c_sv) = util::peer("runit", "usr/bin/sv") else { return };
+    wait_trapped(&dir);
+    let (code, out) = sv_with(&c_sv, &dir, &["-w", "10", "restart"]);
+    assert_eq!(code, 0, "{out}");
+    // C's sv knows no stop policy: its restart is TERM, as it always was. (C's sv may answer
+    // before the signal arrived: it compares whole seconds.)
+    util::wait_for("TERM", LIMIT, || read(&dir, "sigs").len() > "QUIT\n".len());
+    assert_eq!(read(&dir, "sigs"), "QUIT\nTERM\n");
+}
+
+#[test]
+fn timeout_finish_kills_a_finish_that_hangs() {
+    let tmp = TempDir::new("policy-timeout-finish");
+    let dir = service(&tmp, "#!/bin/sh\nexec sleep 1000\n", &[("timeout-finish", "300")]);
+    util::script(&dir.join("finish"), "#!/bin/sh\necho >>finished\nexec sleep 1000\n");
+    let r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    let (code, out) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
+    assert!(r.stderr().contains("./finish (pid"), "{}", r.stderr());
+}
+
+#[test]
+fn finish_125_keeps_it_down_until_asked() {
+    let tmp = TempDir::new("policy-finish-125");
+    let dir = service(&tmp, "#!/bin/sh\n[ -e ran ] && exec sleep 1000\n: >ran\nexit 3\n", &[]);
+    util::script(&dir.join("finish"), "#!/bin/sh\n[ \"$1\" = 3 ] && exit 125\nexit 0\n");
+    let r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("the hold", LIMIT, || sv(&dir, &["status"]).1.contains("held down"));
+    let (_, out) = sv(&dir, &["status"]);
+    assert!(
+        out.starts_with("down: ") && out.trim_end().ends_with(", held down by ./finish (125)"),
+        "{out}"
+    );
+    assert!(r.stderr().contains("./finish exited 125"), "{}", r.stderr());
+    let (code, out) = sv(&dir, &["-w", "10", "up"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("held down"), "{out}");
+}
+
+#[test]
+fn backoff_and_limit_give_up_and_up_starts_afresh() {
+    let tmp = TempDir::new("policy-limit");
+    let dir = service(
+        &tmp,
+        "#!/bin/sh\necho >>runs\nexit 1\n",
+        &[
+            ("restart-delay-max", "2000"),
+            ("restart-limit-count", "2"),
+            ("restart-limit-interval", "60000"),
+        ],
+    );
+    let r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("runsv to give up", LIMIT, || sv(&dir, &["status"]).1.contains(", failed: "));
+    let (_, out) = sv(&dir, &["status"]);
+    assert!(out.trim_end().ends_with(", failed: restarted too often"), "{out}");
+    // The first run and two restarts.
+    assert_eq!(read(&dir, "runs").lines().count(), 3);
+    let runs = read(&dir, "supervise/runs");
+    assert!(
+        runs.starts_with("restarts=2 last=exit:1 ") && runs.ends_with(" failed=limit\n"),
+        "{runs}"
+    );
+    let err = r.stderr();
+    assert_eq!(err.matches("not restarting until told to").count(), 1, "{err}");
+    // `sv up` starts it at once, and counting starts again.
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("the mark to go", LIMIT, || {
+        read(&dir, "supervise/runs").ends_with(" failed=no\n")
+    });
+    util::wait_for("the fourth run", LIMIT, || read(&dir, "runs").lines().count() >= 4);
+}
+
+#[test]
+fn bad_files_are_named_once_per_use_and_cs_behaviour_stands() {
+    let tmp = TempDir::new("policy-bad");
+    let dir = service(
+        &tmp,
+        RECORDS,
+        &[
+            ("down-signal", "999"),
+            ("timeout-kill", "-5"),
+            ("timeout-finish", "soon"),
+            ("restart-delay-max", "99999999999999999999"),
+            ("restart-limit-count", "x"),
+        ],
+    );
+    let r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!(code, 0, "{out}");
+    // Stopped with TERM, as C.
+    assert_eq!(read(&dir, "sigs"), "TERM\n");
+    let err = r.stderr();
+    for (file, text) in [
+        ("down-signal", "\"999\""),
+        ("timeout-kill", "\"-5\""),
+        ("timeout-finish", "\"soon\""),
+        ("restart-delay-max", "\"99999999999999999999\""),
+        ("restart-limit-count", "\"x\""),
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("./{file}: ")))
+            .unwrap_or_else(|| panic!("{file}: {err}"));
+        assert!(line.contains(text), "{line}");
+    }
+    assert!(
+        err.lines().all(|l| l.starts_with(&format!("runsv {}: warning: ", dir.display()))),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_without_the_files_is_supervised_as_by_c() {
+    let tmp = TempDir::new("policy-none");
+    let dir = service(&tmp, "#!/bin/sh\nexit 1\n", &[]);
+    let r = Runsv::start(&dir);
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    // Restarted once a second, forever: never given up.
+    util::wait_for("five restarts", LIMIT, || {
+        read(&dir, "supervise/runs")
+            .split(' ')
+            .next()
+            .and_then(|f| f.strip_prefix("restarts="))
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 5)
+    });
+    assert!(!sv(&dir, &["status"]).1.contains("failed"));
+    assert_eq!(r.stderr(), "");
+}
