@@ -307,3 +307,29 @@ fn a_directory_without_the_files_is_supervised_as_by_c() {
     assert!(!sv(&dir, &["status"]).1.contains("failed"));
     assert_eq!(r.stderr(), "");
 }
+
+#[test]
+fn example_game_server_saves_on_its_down_signal_and_holds_on_a_bad_config() {
+    let tmp = TempDir::new("example-game");
+    let dir = tmp.path().join("game-server");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/game-server");
+    assert!(Command::new("cp").arg("-R").arg(&from).arg(&dir).status().unwrap().success());
+    fs::write(dir.join("down"), "").unwrap();
+    let r = Runsv::start(&dir);
+    // No configuration: ./run exits 78, ./finish holds it down.
+    let (code, _) = sv(&dir, &["up"]);
+    assert_eq!(code, 0);
+    util::wait_for("the hold", LIMIT, || {
+        sv(&dir, &["status"]).1.contains("held down by ./finish (125)")
+    });
+    assert!(read(&dir, "supervise/runs").contains(" last=exit:78 "));
+    fs::write(dir.join("world.conf"), "").unwrap();
+    let (code, out) = sv(&dir, &["-w", "10", "up"]);
+    assert_eq!(code, 0, "{out}");
+    util::wait_for("serving", LIMIT, || dir.join("serving").exists());
+    // Stopped with INT, it saves and exits by itself, long before two minutes.
+    let (code, out) = sv(&dir, &["-w", "10", "down"]);
+    assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
+    assert_eq!(read(&dir, "state"), "saved\n");
+    assert!(!r.stderr().contains("KILL"), "{}", r.stderr());
+}
