@@ -333,3 +333,30 @@ fn example_game_server_saves_on_its_down_signal_and_holds_on_a_bad_config() {
     assert_eq!(read(&dir, "state"), "saved\n");
     assert!(!r.stderr().contains("KILL"), "{}", r.stderr());
 }
+
+#[test]
+fn a_control_d_script_with_a_down_signal_under_cs_sv() {
+    let Some(c_sv) = util::peer("runit", "usr/bin/sv") else { return };
+    let tmp = TempDir::new("policy-control-d");
+    let dir = service(&tmp, RECORDS, &[("die-on-HUP", "")]);
+    fs::create_dir(dir.join("control")).unwrap();
+    util::script(&dir.join("control/d"), "#!/bin/sh\necho control-d >>sigs\n");
+    let _r = Runsv::start(&dir);
+    assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
+    wait_trapped(&dir);
+    // Declared while the service runs: in force at the next stop.
+    fs::write(dir.join("down-signal"), "hup").unwrap();
+    let (code, out) = sv_with(&c_sv, &dir, &["-w", "10", "down"]);
+    assert_eq!(code, 0, "{out}");
+    util::wait_for("the run to end", LIMIT, || read(&dir, "sigs").contains("HUP"));
+    util::wait_for("control/d", LIMIT, || read(&dir, "sigs").contains("control-d"));
+    let sigs = read(&dir, "sigs");
+    assert!(sigs == "HUP\ncontrol-d\n" || sigs == "control-d\nHUP\n", "{sigs}");
+    // Removed: TERM again at the next stop.
+    fs::remove_file(dir.join("down-signal")).unwrap();
+    fs::write(dir.join("sigs"), "").unwrap();
+    assert_eq!(sv(&dir, &["-w", "10", "up"]).0, 0);
+    wait_trapped(&dir);
+    assert_eq!(sv_with(&c_sv, &dir, &["-w", "10", "down"]).0, 0);
+    util::wait_for("TERM", LIMIT, || read(&dir, "sigs").contains("TERM"));
+}
