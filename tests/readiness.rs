@@ -621,3 +621,43 @@ fn a_leftover_of_an_earlier_run_is_not_heard() {
     let second = fs::read_to_string(dir.join("second")).unwrap();
     assert_eq!(r.split(' ').nth(2), Some(second.trim()), "{r}");
 }
+
+/// `sv -w N reload` waits for READY=1 after the HUP from a service that speaks sd_notify;
+/// without `-w` it does not wait, as C's.
+#[test]
+fn reload_with_w_waits_for_ready_again() {
+    let Some(_) = systemd_notify() else { return };
+    let tmp = TempDir::new("sdnotify-reload");
+    let dir = socket_service(
+        &tmp,
+        "#!/bin/sh\ntrap 'systemd-notify RELOADING=1; while [ ! -e reloaded ]; do sleep 0.02; done; \
+         systemd-notify --ready --status=reloaded' HUP\nsystemd-notify --ready\n: >trapped\n\
+         while :; do sleep 0.02; done\n",
+    );
+    let _r = Runsv::start(&dir);
+    let (code, out) = sv(&dir, &["-w", "10", "start"]);
+    assert_eq!(code, 0, "{out}");
+    util::wait_for("the trap", LIMIT, || dir.join("trapped").exists());
+    let mut waiting = Command::new(util::bin("sv"))
+        .args(["-w", "20", "reload"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    util::wait_for("reloading", LIMIT, || readiness(&dir).starts_with("reloading "));
+    let (_, out) = sv(&dir, &["status"]);
+    assert!(out.contains(", reloading"), "{out}");
+    assert!(waiting.try_wait().unwrap().is_none(), "sv reload returned while reloading");
+    fs::write(dir.join("reloaded"), "").unwrap();
+    let st = util::wait_exit("sv reload", LIMIT, &mut waiting);
+    let mut out = String::new();
+    std::io::Read::read_to_string(waiting.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(util::code(st), 0, "{out}");
+    assert!(out.starts_with("ok: run: ") && out.contains("\"reloaded\""), "{out}");
+    // Without -w: at once, whatever the service does.
+    fs::remove_file(dir.join("reloaded")).unwrap();
+    let (code, out) = sv(&dir, &["reload"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok: run: "), "{out}");
+    fs::write(dir.join("reloaded"), "").unwrap();
+}

@@ -82,6 +82,8 @@ pub fn run(argv: &[OsString]) -> Outcome {
         lsb,
         first: plan.letters.first().copied(),
         start: Tai64n::now(),
+        reload_waits: inv.wait_secs.is_some()
+            && plan.letters == [crate::supervise::protocol::Letter::Hup],
     };
     let mut pending = Vec::new();
     for name in &inv.services {

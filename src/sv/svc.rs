@@ -34,6 +34,9 @@ pub struct Ctx {
     pub first: Option<Letter>,
     /// When sv started: `t`, `k` and `o` wait for a status record newer than that.
     pub start: Tai64n,
+    /// `-w` was given to `reload` (or `hup`): a service that speaks sd_notify is waited for
+    /// until it says READY=1 again after the HUP.
+    pub reload_waits: bool,
 }
 
 /// The outcome of reading a service's state (C's svstatus_get).

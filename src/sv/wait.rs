@@ -228,9 +228,23 @@ fn reached(ctx: &mut Ctx, st: &Status, goal: Goal, svc: &Service, script: &mut S
         Letter::Once => (pid || !old) && (!pid || wants_down),
         Letter::Pause => !pid || st.paused,
         Letter::Cont => !pid || !st.paused,
+        Letter::Hup if ctx.reload_waits => reloaded(svc, st, ctx.start),
         Letter::Hup | Letter::Alarm | Letter::Int | Letter::Quit | Letter::Usr1 | Letter::Usr2 => {
             true
         }
+    }
+}
+
+/// `sv -w N reload` of a service that speaks sd_notify (`notification-socket`): done once it
+/// said READY=1 after sv started (RELOADING=1 first, if it sends that). Any other service is
+/// done at once, as with C.
+fn reloaded(svc: &Service, st: &Status, since: Tai64n) -> bool {
+    if !svc.dir.join("notification-socket").exists() {
+        return true;
+    }
+    match svc::readiness(&svc.dir, st) {
+        Some(r) => r.state == readiness::State::Ready && r.since >= since,
+        None => true,
     }
 }
 
