@@ -77,14 +77,18 @@ fn supervise_modes_as_c_whatever_the_umask() {
             seen.push(supervise_modes(&svc));
         }
         let ours: std::collections::HashMap<_, _> = seen[0].iter().cloned().collect();
-        // Every file C makes, with C's mode; ours adds `ident` (which process the pid is),
-        // published like `pid`.
+        // Every file C makes, with C's mode; ours adds `ident` (which process the pid is)
+        // and `runs` (restarts, the last end), published like `pid`.
         for (name, c_mode) in &seen[1] {
             assert_eq!(ours.get(name), Some(c_mode), "umask {umask:o}: {name}: ours vs C");
         }
         for (name, m) in seen[0].iter().filter(|e| !seen[1].contains(e)) {
-            assert!(name.ends_with("/ident"), "umask {umask:o}: C has no {name}");
-            let pid = name.replace("/ident", "/pid");
+            let base = name.rsplit_once('/').map_or(name.as_str(), |(d, _)| d);
+            assert!(
+                name.ends_with("/ident") || name.ends_with("/runs"),
+                "umask {umask:o}: C has no {name}"
+            );
+            let pid = format!("{base}/pid");
             assert_eq!(Some(m), ours.get(&pid), "umask {umask:o}: {name} vs {pid}");
         }
         for sub in ["supervise", "log/supervise"] {
