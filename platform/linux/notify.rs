@@ -92,9 +92,10 @@ impl Socket {
         // SAFETY: msghdr is plain data; all zeroes is a valid value.
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
+        msg.msg_iovlen = 1 as _;
         msg.msg_control = cmsg.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of_val(&cmsg);
+        // size_t with glibc, socklen_t with musl; 256 bytes fit either.
+        msg.msg_controllen = std::mem::size_of_val(&cmsg) as _;
         let flags = libc::MSG_DONTWAIT | libc::MSG_TRUNC | libc::MSG_CMSG_CLOEXEC;
         // SAFETY: recvmsg with buffers that outlive the call; MSG_TRUNC makes it return the
         // datagram's full length.
