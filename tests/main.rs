@@ -9,6 +9,7 @@ mod chpst;
 mod cli;
 mod faults;
 mod install;
+mod json;
 mod malformed;
 mod platform;
 mod policy;

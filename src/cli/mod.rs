@@ -258,6 +258,7 @@ fn sv() -> Command {
     base("sv", "sv [-v] [-w sec] command service ...", "Control and report services run by runsv.")
         .arg(flag('v', "Wait for the command to take effect and report (7 s unless -w)"))
         .arg(opt('w', "sec", "Wait up to sec seconds (implies -v)"))
+        .arg(flag('j', "Print one JSON object per service per line instead of text (sv(8))"))
         .arg(dash_v_upper())
         .arg(sv_command())
         .arg(

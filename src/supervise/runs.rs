@@ -48,6 +48,43 @@ impl Runs {
         format!("restarts={} last={how} at={at} failed={failed}\n", self.restarts)
     }
 
+    /// Reads a record [`Runs::encode`] wrote; None for anything else.
+    pub fn decode(data: &[u8]) -> Option<Runs> {
+        let text = std::str::from_utf8(data).ok()?.strip_suffix('\n')?;
+        let mut runs = Runs::default();
+        let (mut how, mut at) = (None, None);
+        for field in text.split(' ') {
+            let (k, v) = field.split_once('=')?;
+            match k {
+                "restarts" => runs.restarts = v.parse().ok()?,
+                "last" => how = Some(v),
+                "at" => at = Some(v),
+                "failed" => runs.failed = Runs::failed_in(format!("failed={v}").as_bytes()),
+                _ => {}
+            }
+        }
+        runs.last = match (how?, at?) {
+            ("none", _) => None,
+            (how, at) => {
+                let (kind, n) = how.split_once(':')?;
+                let n: i32 = n.parse().ok()?;
+                let wstat = match kind {
+                    "exit" => (n & 0xff) << 8,
+                    "signal" => n & 0x7f,
+                    "status" => n,
+                    _ => return None,
+                };
+                let (secs, nanos) = at.split_once('.')?;
+                let since = Tai64n {
+                    secs: crate::tai::TAI_EPOCH.checked_add(secs.parse().ok()?)?,
+                    nanos: nanos.parse().ok().filter(|&n: &u32| n < 1_000_000_000)?,
+                };
+                Some((wstat, since))
+            }
+        };
+        Some(runs)
+    }
+
     /// Why the record says the service is held down, if it does.
     pub fn failed_in(data: &[u8]) -> Option<Failed> {
         let text = std::str::from_utf8(data).ok()?;
@@ -79,6 +116,11 @@ mod tests {
         assert!(r.encode().contains(" last=signal:9 "));
         assert_eq!(Runs::failed_in(r.encode().as_bytes()), Some(Failed::Finish));
         assert_eq!(Runs::failed_in(b"restarts=0 failed=no\n"), None);
+        assert_eq!(Runs::decode(r.encode().as_bytes()), Some(r));
+        r.last = Some((3 << 8, at));
+        assert_eq!(Runs::decode(r.encode().as_bytes()), Some(r));
+        assert_eq!(Runs::decode(Runs::default().encode().as_bytes()), Some(Runs::default()));
+        assert_eq!(Runs::decode(b"restarts=x last=none at=- failed=no\n"), None);
         assert_eq!(Runs::failed_in(b"\xff"), None);
     }
 }

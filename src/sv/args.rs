@@ -19,6 +19,8 @@ pub struct Invocation {
     pub wait_secs: Option<u64>,
     /// The service names as given (in LSB mode: the program's base name).
     pub services: Vec<OsString>,
+    /// `-j`: JSON Lines instead of the text lines.
+    pub json: bool,
 }
 
 /// Why the command line was refused. Messages other than the usage line are already printed.
@@ -49,7 +51,14 @@ fn parse_rest(argv: &[OsString], prog: &[u8], lsb: bool) -> Result<Invocation, R
         return Err(Refused::Usage { note: None });
     }
     let plan = verb(action.as_bytes(), lsb, opts.verbose).ok_or(Refused::Usage { note: None })?;
-    Ok(Invocation { prog: prog.to_vec(), lsb, plan, wait_secs: opts.wait, services })
+    Ok(Invocation {
+        prog: prog.to_vec(),
+        lsb,
+        plan,
+        wait_secs: opts.wait,
+        services,
+        json: opts.json,
+    })
 }
 
 pub fn base_name(p: &[u8]) -> Vec<u8> {
@@ -60,6 +69,7 @@ pub fn base_name(p: &[u8]) -> Vec<u8> {
 struct Opts {
     verbose: bool,
     wait: Option<u64>,
+    json: bool,
 }
 
 /// runit's getopt for "w:vV" (`crate::getopt`). Returns the options and the index in `argv`
@@ -67,10 +77,11 @@ struct Opts {
 fn getopt(argv: &[OsString], prog: &[u8]) -> Result<(Opts, usize), Refused> {
     let mut o = Opts::default();
     let args = argv.get(1..).unwrap_or_default();
-    let mut g = Getopt::new(args, "w:vV");
+    let mut g = Getopt::new(args, "w:vVj");
     for opt in g.by_ref() {
         match opt {
             Opt::Flag(b'v') => o.verbose = true,
+            Opt::Flag(b'j') => o.json = true,
             Opt::Arg(_, val) => {
                 o.wait =
                     Some(parse_secs(val.as_bytes()).ok_or_else(|| bad_wait(prog, val.as_bytes()))?);

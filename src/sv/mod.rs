@@ -21,6 +21,7 @@
 
 pub mod args;
 pub mod events;
+pub mod json;
 pub mod out;
 pub mod svc;
 pub mod wait;
@@ -85,17 +86,27 @@ pub fn run(argv: &[OsString]) -> Outcome {
         reload_waits: inv.wait_secs.is_some()
             && plan.letters == [crate::supervise::protocol::Letter::Hup],
     };
+    ctx.out.json = inv.json;
     let mut pending = Vec::new();
     for name in &inv.services {
         let Some(svc) = locate(&mut ctx, &svdir, name) else { continue };
         match plan.act {
-            Act::Control if svc::control(&mut ctx, &svc, &plan.letters) == Sent::Failed => continue,
+            Act::Control => match svc::control(&mut ctx, &svc, &plan.letters) {
+                Sent::Failed => continue,
+                // Without a wait, C prints nothing; `-j` says what was done, and the status.
+                sent if ctx.out.json && !plan.wait => {
+                    let result =
+                        if sent == Sent::Sent { json::Result::Sent } else { json::Result::Ok };
+                    svc::emit(&mut ctx, &svc, result);
+                }
+                Sent::Sent | Sent::NotNeeded => {}
+            },
             Act::Status => {
                 if let Some(status) = svc::status(&mut ctx, &svc) {
                     return Outcome::Lsb(status);
                 }
             }
-            Act::Control | Act::Nothing => {}
+            Act::Nothing => {}
         }
         pending.push(svc);
     }

@@ -19,6 +19,10 @@ pub struct Out {
     buf: Vec<u8>,
     /// +1 per failure or warning, as C's `rc`.
     pub failures: u32,
+    /// `-j`: messages become JSON objects (see `super::json`).
+    pub json: bool,
+    /// Messages are counted but not printed.
+    silent: bool,
 }
 
 impl Out {
@@ -38,6 +42,21 @@ impl Out {
     /// One message line about `label` (a service, or `service/log`): `<prefix><label>: <msg>`,
     /// then `: <error>` when there is one.
     pub fn line(&mut self, prefix: &[u8], label: &[u8], msg: &str, err: Option<&io::Error>) {
+        if self.silent {
+            return;
+        }
+        if self.json {
+            let text = match err {
+                Some(e) => format!("{msg}: {}", describe(e)),
+                None => msg.to_owned(),
+            };
+            let line = if prefix == OK {
+                super::json::message(label, &text)
+            } else {
+                super::json::error(label, &text)
+            };
+            return self.object(&line);
+        }
         self.puts(prefix);
         self.puts(label);
         self.puts(b": ");
@@ -62,6 +81,18 @@ impl Out {
 
     pub fn ok(&mut self, label: &[u8], msg: &str) {
         self.line(OK, label, msg, None);
+    }
+
+    /// One JSON object, on its own line.
+    pub fn object(&mut self, line: &str) {
+        self.puts(line.as_bytes());
+        self.puts(b"\n");
+        self.flush();
+    }
+
+    /// Stops (or resumes) printing messages, which are still counted; returns the old state.
+    pub fn quiet(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.silent, on)
     }
 }
 

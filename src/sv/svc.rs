@@ -235,6 +235,15 @@ pub fn status(ctx: &mut Ctx, svc: &Service) -> Option<LsbStatus> {
         Got::Trouble if ctx.lsb => return Some(LsbStatus::Unknown),
         Got::Trouble | Got::NotRunning => return None,
     };
+    if ctx.out.json {
+        let line = super::json::service(ctx, &svc.name, &svc.dir, super::json::Result::Status, &st);
+        ctx.out.object(&line);
+        return ctx.lsb.then_some(if st.pid != 0 {
+            LsbStatus::Running
+        } else {
+            LsbStatus::NotRunning
+        });
+    }
     let main = print(ctx, &st, &svc.dir, &svc.name, &svc.name);
     status_log(ctx, svc);
     ctx.out.flush();
@@ -278,7 +287,15 @@ pub enum Sent {
     Failed,
 }
 
-/// Sends `letters` to the service's runsv (C's control).
+/// `-j`: the object of `svc` after a command, with its result; a record that cannot be read
+/// has been reported as an error object by [`get`].
+pub fn emit(ctx: &mut Ctx, svc: &Service, result: super::json::Result) {
+    if let Got::Record(st) = get(ctx, &svc.dir, &svc.name) {
+        let line = super::json::service(ctx, &svc.name, &svc.dir, result, &st);
+        ctx.out.object(&line);
+    }
+}
+
 /// The letters to send: those of a restart (`t` then `c`) stop with the service's own policy
 /// (`r`) when it declares one (`down-signal`, `timeout-kill`) and our runsv, which keeps
 /// `supervise/runs`, serves it; C's runsv would ignore `r`. `sv term` always sends `t`.
@@ -295,6 +312,7 @@ fn restart_letters(dir: &Path, letters: &[Letter]) -> Vec<Letter> {
     out
 }
 
+/// Sends `letters` to the service's runsv (C's control).
 pub fn control(ctx: &mut Ctx, svc: &Service, letters: &[Letter]) -> Sent {
     let Got::Record(st) = get(ctx, &svc.dir, &svc.name) else { return Sent::Failed };
     let already = match letters.first() {

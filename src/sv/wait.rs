@@ -195,6 +195,11 @@ fn check(ctx: &mut Ctx, plan: &Plan, p: &mut Pending, script: &mut Script) -> Ve
             return Verdict::NotYet;
         }
     }
+    if ctx.out.json {
+        let line = super::json::service(ctx, &p.svc.name, &p.svc.dir, super::json::Result::Ok, &st);
+        ctx.out.object(&line);
+        return Verdict::Done;
+    }
     ctx.out.puts(OK);
     svc::print(ctx, &st, &p.svc.dir, &p.svc.name, &p.svc.name);
     ctx.out.puts(b"\n");
@@ -348,6 +353,19 @@ fn spawn_failed(svc: &Service, e: &std::io::Error) -> bool {
 
 /// Reports a service that did not get there in time; the `force-*` verbs then send `k`.
 fn timeout(ctx: &mut Ctx, plan: &Plan, svc: &Service) {
+    if ctx.out.json {
+        let result =
+            if plan.kill { super::json::Result::Kill } else { super::json::Result::Timeout };
+        if let Got::Record(st) = svc::get(ctx, &svc.dir, &svc.name) {
+            let line = super::json::service(ctx, &svc.name, &svc.dir, result, &st);
+            ctx.out.object(&line);
+        }
+        ctx.out.failures += 1;
+        if plan.kill {
+            svc::control(ctx, svc, &[Letter::Kill]);
+        }
+        return;
+    }
     ctx.out.puts(if plan.kill { KILL } else { TIMEOUT });
     if let Got::Record(st) = svc::get(ctx, &svc.dir, &svc.name) {
         svc::print(ctx, &st, &svc.dir, &svc.name, &svc.name);

@@ -1,0 +1,189 @@
+//! `sv -j`: JSON Lines for machines, against our runsv and C's, with the exit codes of the same
+//! command without `-j`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{self, TempDir};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+struct Runsv {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Runsv {
+    fn start(runsv: &Path, dir: &Path) -> Runsv {
+        let child = Command::new(runsv)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let ok = dir.join("supervise/ok");
+        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
+        Runsv { child, dir: dir.to_path_buf() }
+    }
+}
+
+impl Drop for Runsv {
+    fn drop(&mut self) {
+        for pidfile in ["supervise/pid", "log/supervise/pid"] {
+            let pid = fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sv(args: &[&str]) -> (i32, String) {
+    let out = Command::new(util::bin("sv")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Every line is one JSON object, as a JSON parser (Python's, where there is one) reads it.
+fn assert_json_lines(out: &str) {
+    assert!(
+        out.ends_with('\n') && out.lines().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{out}"
+    );
+    let Ok(mut py) = Command::new("python3")
+        .args(["-c", "import json,sys\nfor l in sys.stdin: json.loads(l)"])
+        .stdin(Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("note: no python3 here: JSON checked by shape only");
+        return;
+    };
+    std::io::Write::write_all(py.stdin.as_mut().unwrap(), out.as_bytes()).unwrap();
+    drop(py.stdin.take());
+    assert!(py.wait().unwrap().success(), "not JSON: {out}");
+}
+
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &line[at..];
+    let end = if rest.starts_with('{') {
+        rest.find('}')? + 1
+    } else if let Some(r) = rest.strip_prefix('"') {
+        r.find('"')? + 2
+    } else {
+        rest.find([',', '}'])?
+    };
+    Some(&rest[..end])
+}
+
+fn logged_service(tmp: &TempDir) -> PathBuf {
+    let dir = tmp.path().join("web");
+    fs::create_dir(&dir).unwrap();
+    util::script(&dir.join("run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::create_dir(dir.join("log")).unwrap();
+    util::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
+    fs::write(dir.join("down"), "").unwrap();
+    dir
+}
+
+#[test]
+fn status_and_waiting_commands_print_one_object_each() {
+    let tmp = TempDir::new("json-status");
+    let dir = logged_service(&tmp);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
+    let d = dir.to_str().unwrap();
+    let (code, out) = sv(&["-j", "status", d]);
+    assert_eq!(code, 0);
+    assert_json_lines(&out);
+    for (k, v) in [
+        ("schema", "1"),
+        ("result", "null"),
+        ("state", "\"down\""),
+        ("pid", "null"),
+        ("normally", "\"down\""),
+        ("want", "null"),
+        ("ready", "null"),
+        ("restarts", "0"),
+        ("last_exit", "null"),
+        ("failed", "false"),
+        ("cgroup", "null"),
+    ] {
+        assert_eq!(field(&out, k), Some(v), "{k}: {out}");
+    }
+    assert_eq!(field(&out, "service"), Some(format!("\"{d}\"").as_str()));
+    let (code, out) = sv(&["-j", "-w", "5", "start", d]);
+    assert_eq!(code, 0, "{out}");
+    assert_json_lines(&out);
+    assert_eq!(field(&out, "result"), Some("\"ok\""));
+    assert_eq!(field(&out, "state"), Some("\"run\""));
+    let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap();
+    assert_eq!(field(&out, "pid"), Some(pid.trim()));
+    let log = field(&out, "log").unwrap();
+    assert_eq!(field(log, "state"), Some("\"run\""), "{log}");
+    // Without -w, `cont` is sent and the status after it printed.
+    let (code, out) = sv(&["-j", "cont", d]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(field(&out, "result"), Some("\"sent\""));
+    // A restart: the last exit is recorded.
+    let (code, out) = sv(&["-j", "-w", "5", "restart", d]);
+    assert_eq!(code, 0, "{out}");
+    let last = field(&out, "last_exit").unwrap();
+    assert_eq!(field(last, "signal"), Some("15"), "{out}");
+    assert_eq!(field(&out, "restarts"), Some("1"), "{out}");
+}
+
+#[test]
+fn errors_are_objects_and_exit_codes_are_svs() {
+    let tmp = TempDir::new("json-errors");
+    let dir = logged_service(&tmp);
+    let d = dir.to_str().unwrap();
+    let missing = tmp.path().join("nope");
+    let m = missing.to_str().unwrap();
+    // No runsv, and no directory: one object each, exit code 2 as without -j.
+    let (code, out) = sv(&["-j", "status", d, m]);
+    let (text_code, _) = sv(&["status", d, m]);
+    assert_eq!(code, text_code);
+    assert_eq!(code, 2);
+    assert_json_lines(&out);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        field(lines[0], "error").unwrap().starts_with("\"unable to open supervise/ok"),
+        "{out}"
+    );
+    assert!(field(lines[1], "error")
+        .unwrap()
+        .starts_with("\"unable to change to service directory"));
+    // A timeout: the object says so, exit 1.
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
+    util::script(&dir.join("check"), "#!/bin/sh\nexit 1\n");
+    let (code, out) = sv(&["-j", "-w", "1", "start", d]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(field(&out, "result"), Some("\"timeout\""), "{out}");
+    // `exit`: the result and the status after it.
+    let (code, out) = sv(&["-j", "exit", d]);
+    assert_eq!(code, 0, "{out}");
+    assert_json_lines(&out);
+    assert_eq!(field(&out, "result"), Some("\"sent\""), "{out}");
+}
+
+#[test]
+fn c_runsv_gives_nulls_for_what_it_does_not_record() {
+    let Some(c_runsv) = util::peer("runit", "usr/bin/runsv") else { return };
+    let tmp = TempDir::new("json-c");
+    let dir = logged_service(&tmp);
+    let _r = Runsv::start(&c_runsv, &dir);
+    let d = dir.to_str().unwrap();
+    let (code, out) = sv(&["-j", "-w", "5", "start", d]);
+    assert_eq!(code, 0, "{out}");
+    assert_json_lines(&out);
+    assert_eq!(field(&out, "state"), Some("\"run\""));
+    for k in ["restarts", "last_exit", "failed", "ready"] {
+        assert_eq!(field(&out, k), Some("null"), "{k}: {out}");
+    }
+}
