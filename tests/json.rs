@@ -187,3 +187,132 @@ fn c_runsv_gives_nulls_for_what_it_does_not_record() {
         assert_eq!(field(&out, k), Some("null"), "{k}: {out}");
     }
 }
+
+/// `sv watch`'s lines as they come.
+struct Lines {
+    read: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    fn of(child: &mut Child) -> Lines {
+        use std::io::BufRead;
+        Lines {
+            read: std::io::BufReader::new(child.stdout.take().unwrap()).lines(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads `n` lines.
+    fn take(&mut self, n: usize) {
+        for _ in 0..n {
+            let line = self.read.next().expect("sv watch ended early").unwrap();
+            self.seen.push(line);
+        }
+    }
+
+    /// Reads lines until one satisfies `want` (panics at the end of the output).
+    fn until(&mut self, what: &str, want: impl Fn(&str) -> bool) {
+        for line in self.read.by_ref() {
+            let line = line.unwrap();
+            let hit = want(&line);
+            self.seen.push(line);
+            if hit {
+                return;
+            }
+        }
+        panic!("sv watch ended before {what}: {:?}", self.seen);
+    }
+}
+
+#[test]
+fn watch_reports_changes_until_the_runsv_is_gone() {
+    let tmp = TempDir::new("json-watch");
+    let a = logged_service(&tmp);
+    let b = tmp.path().join("b");
+    fs::create_dir(&b).unwrap();
+    util::script(&b.join("run"), "#!/bin/sh\nexec sleep 1000\n");
+    let ra = Runsv::start(&util::bin("runsv"), &a);
+    let _rb = Runsv::start(&util::bin("runsv"), &b);
+    let (da, db) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert_eq!(sv(&["-w", "5", "check", db]).0, 0);
+    let gone = tmp.path().join("gone");
+    fs::create_dir(&gone).unwrap();
+    let mut w = Command::new(util::bin("sv"))
+        .args(["-w", "60", "watch", da, db, gone.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Lines::of(&mut w);
+    let is = |svc: &str, text: &str, l: &str| {
+        l.contains(&format!("\"service\":\"{svc}\"")) && l.contains(text)
+    };
+    // One line per service first, in any order.
+    lines.take(3);
+    assert!(lines.seen.iter().any(|l| is(db, "\"state\":\"run\"", l)), "{:?}", lines.seen);
+    assert!(lines.seen.iter().any(|l| is(da, "\"state\":\"down\"", l)), "{:?}", lines.seen);
+    // `gone` has no runsv (no supervise at all): an error object.
+    assert_eq!(
+        lines.seen.iter().filter(|l| l.contains("\"error\":")).count(),
+        1,
+        "{:?}",
+        lines.seen
+    );
+    assert_eq!(sv(&["-w", "5", "up", da]).0, 0);
+    lines.until("A running", |l| is(da, "\"state\":\"run\"", l));
+    // A's runsv goes away, and comes back: picked up while B keeps the watch going.
+    fs::write(a.join("down"), "").unwrap();
+    assert_eq!(sv(&["-w", "5", "exit", da]).0, 0);
+    drop(ra);
+    lines.until("A's runsv gone", |l| is(da, "runsv not running", l));
+    let _ra = Runsv::start(&util::bin("runsv"), &a);
+    lines.until("A's new runsv", |l| is(da, "\"result\":\"watch\"", l));
+    // B's runsv goes too: nothing is left, and watch ends by itself.
+    assert_eq!(sv(&["-w", "5", "exit", da, db]).0, 0);
+    for line in lines.read.by_ref() {
+        lines.seen.push(line.unwrap());
+    }
+    let st = util::wait_exit("sv watch", LIMIT, &mut w);
+    let all: String = lines.seen.iter().map(|l| format!("{l}\n")).collect();
+    assert_json_lines(&all);
+    assert!(st.code().is_some(), "{all}");
+    assert!(lines.seen.last().is_some_and(|l| l.contains("runsv not running")), "{all}");
+}
+
+#[test]
+fn watch_a_directory_that_goes_away_is_one_error_and_the_rest_go_on() {
+    let tmp = TempDir::new("json-watch-gone");
+    let a = logged_service(&tmp);
+    let b = tmp.path().join("b");
+    fs::create_dir(&b).unwrap();
+    util::script(&b.join("run"), "#!/bin/sh\nexec sleep 1000\n");
+    let ra = Runsv::start(&util::bin("runsv"), &a);
+    let _rb = Runsv::start(&util::bin("runsv"), &b);
+    let (da, db) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert_eq!(sv(&["-w", "5", "check", db]).0, 0);
+    let mut w = Command::new(util::bin("sv"))
+        .args(["-w", "60", "watch", da, db])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Lines::of(&mut w);
+    lines.take(2);
+    assert_eq!(sv(&["-w", "5", "exit", da]).0, 0);
+    drop(ra);
+    fs::remove_dir_all(&a).unwrap();
+    lines.until("A's runsv gone", |l| l.contains(da) && l.contains("runsv not running"));
+    // B still watched: its change is reported.
+    assert_eq!(sv(&["-w", "5", "down", db]).0, 0);
+    lines.until("B down", |l| l.contains(db) && l.contains("\"state\":\"down\""));
+    assert_eq!(sv(&["-w", "5", "exit", db]).0, 0);
+    for line in lines.read.by_ref() {
+        lines.seen.push(line.unwrap());
+    }
+    util::wait_exit("sv watch", LIMIT, &mut w);
+    let errors: Vec<&String> =
+        lines.seen.iter().filter(|l| l.contains(da) && l.contains("\"error\"")).collect();
+    // Gone, then (at the next look) the directory: each said once.
+    assert!(errors.len() <= 2 && !errors.is_empty(), "{:?}", lines.seen);
+    let lost = lines.seen.iter().filter(|l| l.contains("unable to change to service directory"));
+    assert!(lost.count() <= 1, "{:?}", lines.seen);
+}

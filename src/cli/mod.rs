@@ -242,17 +242,17 @@ fn runsv() -> Command {
 /// sv's commands as sv(8) lists them, for completion (sv also takes the first letter alone, or
 /// any word starting with it, for runit's own commands).
 #[rustfmt::skip]
-const SV_COMMANDS: [&str; 26] = [
+const SV_COMMANDS: [&str; 27] = [
     "status", "up", "down", "once", "pause", "cont", "hup", "alarm", "interrupt", "quit", "1",
     "2", "term", "kill", "exit", "start", "stop", "reload", "restart", "shutdown", "force-stop",
-    "force-reload", "force-restart", "force-shutdown", "try-restart", "check",
+    "force-reload", "force-restart", "force-shutdown", "try-restart", "check", "watch",
 ];
 
 /// The commands, as the help lists them.
 const SV_COMMAND_HELP: &str = "Commands: status, up, down, once, pause, cont, hup, alarm, \
 interrupt, quit, 1, 2, term, kill, exit;\nas in LSB init scripts: start, stop, reload, restart, \
-shutdown, force-stop, force-reload,\nforce-restart, force-shutdown, try-restart; and check (wait \
-until the service is as wanted).";
+shutdown, force-stop, force-reload,\nforce-restart, force-shutdown, try-restart; check (wait \
+until the service is as wanted); and watch\n(JSON lines at every change, sv(8)).";
 
 fn sv() -> Command {
     base("sv", "sv [-v] [-w sec] command service ...", "Control and report services run by runsv.")

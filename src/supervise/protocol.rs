@@ -222,6 +222,8 @@ pub enum Act {
     Status,
     /// Nothing (`check` only waits).
     Nothing,
+    /// `sv watch` (ours): report every change until told to stop.
+    Watch,
 }
 
 /// One state sv waits for.
@@ -269,6 +271,9 @@ pub fn verb(action: &[u8], lsb: bool, verbose: bool) -> Option<Plan> {
             b"reload" => plan(C, &[Hup], true, false),
             _ => None,
         },
+        b'w' if action == b"watch" && !lsb => {
+            Some(Plan { act: Act::Watch, letters: vec![], goals: vec![], wait: false, kill: false })
+        }
         b'f' => match action {
             b"force-reload" => plan(C, &[Term, Cont], true, true),
             b"force-restart" => plan(C, &[Term, Cont, Up], true, true),

@@ -30,6 +30,8 @@ pub enum Result {
     Ok,
     Timeout,
     Kill,
+    /// A line of `sv watch`.
+    Watch,
 }
 
 impl Result {
@@ -40,6 +42,7 @@ impl Result {
             Result::Ok => Some("ok"),
             Result::Timeout => Some("timeout"),
             Result::Kill => Some("kill"),
+            Result::Watch => Some("watch"),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod json;
 pub mod out;
 pub mod svc;
 pub mod wait;
+pub mod watch;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
@@ -86,7 +87,7 @@ pub fn run(argv: &[OsString]) -> Outcome {
         reload_waits: inv.wait_secs.is_some()
             && plan.letters == [crate::supervise::protocol::Letter::Hup],
     };
-    ctx.out.json = inv.json;
+    ctx.out.json = inv.json || plan.act == Act::Watch;
     let mut pending = Vec::new();
     for name in &inv.services {
         let Some(svc) = locate(&mut ctx, &svdir, name) else { continue };
@@ -106,9 +107,14 @@ pub fn run(argv: &[OsString]) -> Outcome {
                     return Outcome::Lsb(status);
                 }
             }
-            Act::Nothing => {}
+            Act::Nothing | Act::Watch => {}
         }
         pending.push(svc);
+    }
+    if plan.act == Act::Watch {
+        watch::watch(&mut ctx, pending, inv.wait_secs.map(Duration::from_secs));
+        ctx.out.flush();
+        return Outcome::Done { failures: ctx.out.failures };
     }
     if plan.wait && !pending.is_empty() {
         wait::wait_all(&mut ctx, &plan, pending, Duration::from_secs(secs));
