@@ -461,3 +461,93 @@ fn envdir_with_a_huge_file_stays_small() {
         assert!(err.contains("out of memory"), "{err}");
     }
 }
+
+/// `status-group` lets that group read the status (our sv, C's sv), not control; `admin-group`
+/// lets it control too; a user outside the group gains nothing; without the files, C's modes.
+#[test]
+fn status_and_admin_groups_open_what_they_say_and_nothing_more() {
+    if !util::root_or_skip("a service owned by root") {
+        return;
+    }
+    let t = TempDir::new("sec-groups");
+    let bindir = public_bin(&t);
+    let svc = t.join("s");
+    script(&svc.join("run"), SLEEPER);
+    script(&svc.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
+    // nobody's primary group on Debian.
+    fs::write(svc.join("status-group"), "nogroup\n").unwrap();
+    let _r = Proc::start(&bin("runsv"), &["s"], t.path(), "runsv");
+    wait_stat(&svc, "run");
+    assert_eq!(mode(&svc.join("supervise")), 0o750);
+    assert_eq!(mode(&svc.join("supervise/ok")), 0o620);
+    assert_eq!(mode(&svc.join("supervise/control")), 0o600);
+    let sv = bindir.join("sv");
+    let sv = sv.to_str().unwrap();
+    let (code, text) = as_nobody(&bindir, t.path(), &[sv, "status", "./s"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("run: ./s: (pid ") && text.contains("; run: log: "), "{text}");
+    let (code, text) = as_nobody(&bindir, t.path(), &[sv, "-j", "status", "./s"]);
+    assert_eq!(code, 0, "{text}");
+    if peer("runit", "usr/bin/sv").is_some() {
+        let c_sv = bindir.join("c/sv");
+        let (code, text) = as_nobody(&bindir, t.path(), &[c_sv.to_str().unwrap(), "status", "./s"]);
+        assert_eq!(code, 0, "C sv: {text}");
+    }
+    if let Some(svstat) = peer("daemontools", "usr/bin/svstat") {
+        let copy = bindir.join("svstat");
+        fs::copy(svstat, &copy).unwrap();
+        let (code, text) = as_nobody(&bindir, t.path(), &[copy.to_str().unwrap(), "./s"]);
+        assert_eq!(code, 0, "svstat: {text}");
+        assert!(text.contains(": up (pid "), "svstat: {text}");
+    }
+    // Not control.
+    let (code, text) = as_nobody(&bindir, t.path(), &[sv, "-w", "1", "down", "./s"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("unable to open supervise/control: access denied"), "{text}");
+    // A user outside the group: nothing, as before.
+    let (code, text) = Command::new(bindir.join("chpst"))
+        .args(["-u", "daemon", sv, "status", "./s"])
+        .current_dir(t.path())
+        .output()
+        .map(|o| (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned()))
+        .unwrap();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("access denied"), "{text}");
+    // admin-group: control too, from the next start on.
+    fs::write(svc.join("admin-group"), "nogroup").unwrap();
+    let (code, _, _) = util::run(&bin("sv"), &["-w", "5", "restart", "./s"], t.path());
+    assert_eq!(code, 0);
+    assert_eq!(mode(&svc.join("supervise/control")), 0o620);
+    let (code, text) = as_nobody(&bindir, t.path(), &[sv, "-w", "5", "down", "./s"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(stat(&svc), "down");
+    // Both files gone: C's modes again at the next start.
+    fs::remove_file(svc.join("admin-group")).unwrap();
+    fs::remove_file(svc.join("status-group")).unwrap();
+    let (code, _, _) = util::run(&bin("sv"), &["-w", "5", "up", "./s"], t.path());
+    assert_eq!(code, 0);
+    assert_eq!(mode(&svc.join("supervise")), 0o700);
+    assert_eq!(mode(&svc.join("supervise/ok")), 0o600);
+    assert_eq!(mode(&svc.join("supervise/control")), 0o600);
+    let (code, _) = as_nobody(&bindir, t.path(), &[sv, "status", "./s"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_unknown_group_is_said_and_cs_modes_stay() {
+    let t = TempDir::new("sec-nogroup");
+    let svc = t.join("s");
+    script(&svc.join("run"), SLEEPER);
+    fs::write(svc.join("status-group"), "no-such-group-here").unwrap();
+    let out = t.join("runsv.err");
+    let err = fs::File::create(&out).unwrap();
+    let mut child =
+        Command::new(bin("runsv")).arg("s").current_dir(t.path()).stderr(err).spawn().unwrap();
+    wait_stat(&svc, "run");
+    assert_eq!(mode(&svc.join("supervise")), 0o700);
+    assert_eq!(mode(&svc.join("supervise/ok")), 0o600);
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("./status-group: no such group (\"no-such-group-here\")"), "{text}");
+    let _ = util::run(&bin("sv"), &["-w", "5", "exit", "./s"], t.path());
+    let _ = child.wait();
+}

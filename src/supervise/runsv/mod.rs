@@ -10,6 +10,7 @@
 //! instead of failing (see [`LOCK_WAIT_ENV`]); a status that cannot be written (disk full, no
 //! fds left) is reported once and rewritten every [`RETRY`] until it goes through.
 
+pub mod access;
 pub mod files;
 pub mod leftover;
 pub mod machine;
@@ -173,6 +174,11 @@ impl Runsv {
         os.main_dir.set_ok(files::ok(&protocol::MAIN)?);
         if let Some(d) = os.log_dir.as_mut() {
             d.set_ok(files::ok(&protocol::LOG)?);
+        }
+        // Also for a service that does not start now (it is read again at each start).
+        os.apply_access(Which::Main);
+        if os.log_dir.is_some() {
+            os.apply_access(Which::Log);
         }
         let left = [left_main, left_log];
         Ok(Runsv { platform, main, log, os, left, term_pending: false, main_waits: None })
@@ -712,6 +718,18 @@ impl Os {
         }
     }
 
+    /// The modes and groups of `who`'s supervise directory, as `status-group` and
+    /// `admin-group` say at this start; a failure is said, and the start goes on.
+    fn apply_access(&mut self, who: Which) {
+        let Some(dir) = self.dir(who) else { return };
+        let names = dir.names();
+        let access = access::read(&self.label);
+        if let Err(e) = access::apply(names, access) {
+            let what = format!("unable to set the access to ./{}", names.dir);
+            fail::warn(&self.label, &Failure::sys(what, e));
+        }
+    }
+
     /// The readiness channels of `who`.
     fn notify(&mut self, who: Which) -> &mut Notify {
         let [main, log] = &mut self.notify;
@@ -781,6 +799,9 @@ impl Effects for Os {
     }
 
     fn spawn(&mut self, who: Which, prog: Prog) -> Option<Pid> {
+        if prog == Prog::Run {
+            self.apply_access(who);
+        }
         let (mut code, mut sig) = ([0u8; 16], [0u8; 16]);
         let finish_argv;
         let (argv, name): (&[&CStr], &[u8]) = match (who, prog) {
