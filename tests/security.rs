@@ -551,3 +551,62 @@ fn an_unknown_group_is_said_and_cs_modes_stay() {
     let _ = util::run(&bin("sv"), &["-w", "5", "exit", "./s"], t.path());
     let _ = child.wait();
 }
+
+/// node_exporter's runit collector, run as `nobody`, sees a service with a `status-group` that
+/// `nobody` is in, and nothing of one without.
+#[test]
+fn node_exporter_as_nobody_reads_a_status_group_service() {
+    let Some(exporter) = peer("prometheus-node-exporter", "usr/bin/prometheus-node-exporter")
+    else {
+        return;
+    };
+    if !util::root_or_skip("node_exporter as nobody") {
+        return;
+    }
+    if Command::new("curl").arg("--version").output().is_err() {
+        panic!("curl missing: ci/test installs it");
+    }
+    let t = TempDir::new("sec-exporter");
+    let bindir = public_bin(&t);
+    let copy = bindir.join("node_exporter");
+    fs::copy(&exporter, &copy).unwrap();
+    let services = t.join("service");
+    for name in ["open", "closed"] {
+        script(&services.join(name).join("run"), SLEEPER);
+    }
+    fs::write(services.join("open/status-group"), "nogroup").unwrap();
+    fs::set_permissions(&services, fs::Permissions::from_mode(0o755)).unwrap();
+    let _a = Proc::start(&bin("runsv"), &["service/open"], t.path(), "runsv");
+    let _b = Proc::start(&bin("runsv"), &["service/closed"], t.path(), "runsv");
+    wait_stat(&services.join("open"), "run");
+    wait_stat(&services.join("closed"), "run");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut ne = Command::new(bindir.join("chpst"))
+        .args([
+            "-u",
+            "nobody",
+            copy.to_str().unwrap(),
+            "--collector.disable-defaults",
+            "--collector.runit",
+        ])
+        .arg(format!("--collector.runit.servicedir={}", services.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let mut metrics = String::new();
+    wait_for("node_exporter to answer", LIMIT, || {
+        let out = Command::new("curl").args(["-s", &url]).output().unwrap();
+        metrics = String::from_utf8_lossy(&out.stdout).into_owned();
+        metrics.contains("node_scrape_collector_success{collector=\"runit\"}")
+    });
+    let _ = ne.kill();
+    let _ = ne.wait();
+    assert!(
+        metrics.contains("node_service_state{service=\"open\",supervisor=\"runit\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("service=\"closed\""), "{metrics}");
+}
