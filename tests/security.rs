@@ -488,6 +488,14 @@ fn status_and_admin_groups_open_what_they_say_and_nothing_more() {
     assert!(text.starts_with("run: ./s: (pid ") && text.contains("; run: log: "), "{text}");
     let (code, text) = as_nobody(&bindir, t.path(), &[sv, "-j", "status", "./s"]);
     assert_eq!(code, 0, "{text}");
+    // sv watch, bounded by -w: the first object, then the end of its time.
+    let (code, text) = as_nobody(&bindir, t.path(), &[sv, "-w", "1", "watch", "./s"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.starts_with("{\"schema\":1,\"service\":\"./s\"")
+            && text.contains("\"result\":\"watch\""),
+        "{text}"
+    );
     if peer("runit", "usr/bin/sv").is_some() {
         let c_sv = bindir.join("c/sv");
         let (code, text) = as_nobody(&bindir, t.path(), &[c_sv.to_str().unwrap(), "status", "./s"]);
