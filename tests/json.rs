@@ -2,47 +2,13 @@
 //! command without `-j`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{self, TempDir};
+use crate::util::{self, Runsv, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-struct Runsv {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Runsv {
-    fn start(runsv: &Path, dir: &Path) -> Runsv {
-        let child = Command::new(runsv)
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let ok = dir.join("supervise/ok");
-        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
-        Runsv { child, dir: dir.to_path_buf() }
-    }
-}
-
-impl Drop for Runsv {
-    fn drop(&mut self) {
-        for pidfile in ["supervise/pid", "log/supervise/pid"] {
-            let pid = fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn sv(args: &[&str]) -> (i32, String) {
     let out = Command::new(util::bin("sv")).args(args).output().unwrap();

@@ -4,50 +4,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::util::{self, TempDir};
+use crate::util::{self, Runsv, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// Our runsv on `dir`, its stderr kept in `dir.err`; killed with its children on drop.
-struct Runsv {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Runsv {
-    fn start(dir: &Path) -> Runsv {
-        let err = fs::File::create(dir.with_extension("err")).unwrap();
-        let child = Command::new(util::bin("runsv"))
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .unwrap();
-        let ok = dir.join("supervise/ok");
-        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
-        Runsv { child, dir: dir.to_path_buf() }
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(self.dir.with_extension("err")).unwrap_or_default()
-    }
-}
-
-impl Drop for Runsv {
-    fn drop(&mut self) {
-        let pid = fs::read_to_string(self.dir.join("supervise/pid")).unwrap_or_default();
-        if let Ok(pid) = pid.trim().parse::<i32>() {
-            // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A service `s` in `tmp`, wanted down, with `files` (name, contents) beside `run`.
 fn service(tmp: &TempDir, run: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -95,7 +57,7 @@ fn wait_trapped(dir: &Path) {
 fn down_signal_replaces_term_for_down_but_not_for_term() {
     let tmp = TempDir::new("policy-down-signal");
     let dir = service(&tmp, RECORDS, &[("down-signal", "SIGUSR1\n"), ("die-on-USR1", "")]);
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     // `sv term` is TERM still; the run exits on it and is restarted (wanted up).
@@ -116,7 +78,7 @@ fn timeout_kill_ends_a_run_that_ignores_its_down_signal() {
         "#!/bin/sh\ntrap '' TERM HUP\n: >trapped\nexec sleep 1000\n",
         &[("down-signal", "HUP"), ("timeout-kill", "400")],
     );
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     let (code, out) = sv(&dir, &["-w", "10", "down"]);
@@ -133,7 +95,7 @@ fn timeout_kill_ends_a_run_that_ignores_its_down_signal() {
 fn without_timeout_kill_runsv_never_kills() {
     let tmp = TempDir::new("policy-no-kill");
     let dir = service(&tmp, "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 1000\n", &[]);
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     let (code, out) = sv(&dir, &["-w", "1", "down"]);
@@ -149,7 +111,7 @@ fn force_stop_waits_for_the_services_own_timeout_kill() {
         "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 1000\n",
         &[("timeout-kill", "2500")],
     );
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     // -w 1 is shorter than the service's 2.5 s: sv does not kill it first; runsv does, and
@@ -163,7 +125,7 @@ fn force_stop_waits_for_the_services_own_timeout_kill() {
 fn restart_stops_with_the_down_signal_and_cs_sv_sends_term() {
     let tmp = TempDir::new("policy-restart");
     let dir = service(&tmp, RECORDS, &[("down-signal", "usr2"), ("die-on-USR2", "")]);
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     let pid = read(&dir, "supervise/pid");
@@ -186,7 +148,7 @@ fn timeout_finish_kills_a_finish_that_hangs() {
     let tmp = TempDir::new("policy-timeout-finish");
     let dir = service(&tmp, "#!/bin/sh\nexec sleep 1000\n", &[("timeout-finish", "300")]);
     util::script(&dir.join("finish"), "#!/bin/sh\necho >>finished\nexec sleep 1000\n");
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     let (code, out) = sv(&dir, &["-w", "10", "down"]);
     assert_eq!((code, out.starts_with("ok: down: ")), (0, true), "{out}");
@@ -198,7 +160,7 @@ fn finish_125_keeps_it_down_until_asked() {
     let tmp = TempDir::new("policy-finish-125");
     let dir = service(&tmp, "#!/bin/sh\n[ -e ran ] && exec sleep 1000\n: >ran\nexit 3\n", &[]);
     util::script(&dir.join("finish"), "#!/bin/sh\n[ \"$1\" = 3 ] && exit 125\nexit 0\n");
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     util::wait_for("the hold", LIMIT, || sv(&dir, &["status"]).1.contains("held down"));
@@ -225,7 +187,7 @@ fn backoff_and_limit_give_up_and_up_starts_afresh() {
             ("restart-limit-interval", "60000"),
         ],
     );
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     util::wait_for("runsv to give up", LIMIT, || sv(&dir, &["status"]).1.contains(", failed: "));
@@ -263,7 +225,7 @@ fn bad_files_are_named_once_per_use_and_cs_behaviour_stands() {
             ("restart-limit-count", "x"),
         ],
     );
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     let (code, out) = sv(&dir, &["-w", "10", "down"]);
@@ -294,7 +256,7 @@ fn bad_files_are_named_once_per_use_and_cs_behaviour_stands() {
 fn a_directory_without_the_files_is_supervised_as_by_c() {
     let tmp = TempDir::new("policy-none");
     let dir = service(&tmp, "#!/bin/sh\nexit 1\n", &[]);
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     // Restarted once a second, forever: never given up.
@@ -317,7 +279,7 @@ fn example_game_server_saves_on_its_down_signal_and_holds_on_a_bad_config() {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/game-server");
     assert!(Command::new("cp").arg("-R").arg(&from).arg(&dir).status().unwrap().success());
     fs::write(dir.join("down"), "").unwrap();
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     // No configuration: ./run exits 78, ./finish holds it down.
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
@@ -343,7 +305,7 @@ fn a_control_d_script_with_a_down_signal_under_cs_sv() {
     let dir = service(&tmp, RECORDS, &[("die-on-HUP", "")]);
     fs::create_dir(dir.join("control")).unwrap();
     util::script(&dir.join("control/d"), "#!/bin/sh\necho control-d >>sigs\n");
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     assert_eq!(sv(&dir, &["-w", "10", "start"]).0, 0);
     wait_trapped(&dir);
     // Declared while the service runs: in force at the next stop.

@@ -3,56 +3,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{self, TempDir};
+use crate::util::{self, Runsv, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// Ready (a newline on fd 3, after some other bytes) once the file `go` exists.
 const READY_ON_GO: &str =
     "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\nprintf 'hello\\n' >&3\nexec sleep 1000\n";
-
-/// Our runsv on `dir`, its stderr kept in `dir/../runsv.err`; on drop it and its children are
-/// killed.
-struct Runsv {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Runsv {
-    fn start(dir: &Path) -> Runsv {
-        let err = fs::File::create(dir.with_extension("err")).unwrap();
-        let child = Command::new(util::bin("runsv"))
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .unwrap();
-        let ok = dir.join("supervise/ok");
-        util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
-        Runsv { child, dir: dir.to_path_buf() }
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(self.dir.with_extension("err")).unwrap_or_default()
-    }
-}
-
-impl Drop for Runsv {
-    fn drop(&mut self) {
-        for pidfile in ["supervise/pid", "log/supervise/pid"] {
-            let pid = fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn service(tmp: &TempDir, run: &str, fd: Option<&str>) -> PathBuf {
     let dir = tmp.path().join("s");
@@ -97,7 +56,7 @@ fn wait_up_for(dir: &Path, secs: u64) {
 fn start_waits_for_the_notification() {
     let tmp = TempDir::new("ready-start");
     let dir = service(&tmp, READY_ON_GO, Some("3\n"));
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let mut waiting = Command::new(util::bin("sv"))
         .args(["-w", "20", "start"])
         .arg(&dir)
@@ -136,7 +95,7 @@ fn each_run_starts_not_ready() {
     let tmp = TempDir::new("ready-restart");
     let dir = service(&tmp, READY_ON_GO, Some("3"));
     fs::write(dir.join("go"), "").unwrap();
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "10", "start"]);
     assert_eq!(code, 0, "{out}");
     fs::remove_file(dir.join("go")).unwrap();
@@ -162,7 +121,7 @@ fn never_ready_times_out_as_c_does() {
         "#!/bin/sh\nprintf 'no newline' >&3\nexec 3>&-\nexec sleep 1000\n",
         Some("3"),
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "1", "start"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("timeout: run: "), "{out}");
@@ -177,7 +136,7 @@ fn bad_declarations_run_without_readiness() {
     for bad in ["x", "0", "1", "2", "-3", "", "99999999"] {
         let tmp = TempDir::new("ready-bad");
         let dir = service(&tmp, run, Some(bad));
-        let r = Runsv::start(&dir);
+        let r = Runsv::start(&util::bin("runsv"), &dir);
         let (code, out) = sv(&dir, &["-w", "5", "start"]);
         assert_eq!(code, 0, "{bad:?}: {out}");
         assert!(!out.contains(", ready") && !out.contains(", starting"), "{bad:?}: {out}");
@@ -197,7 +156,7 @@ fn undeclared_service_is_shown_exactly_as_by_c() {
     let Some(c_sv) = util::peer("runit", "usr/bin/sv") else { return };
     let tmp = TempDir::new("ready-none");
     let dir = service(&tmp, "#!/bin/sh\nexec sleep 1000\n", None);
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["-w", "5", "start"]);
     assert_eq!(code, 0);
     assert!(!dir.join("supervise/readiness").exists());
@@ -225,7 +184,7 @@ fn run_waits_for_a_log_that_declares_readiness() {
         "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\necho >&4\nexec cat >out\n",
     );
     fs::write(dir.join("log/notification-fd"), "4\n").unwrap();
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     util::wait_for("the log to start", LIMIT, || {
         fs::read_to_string(dir.join("log/supervise/readiness"))
             .is_ok_and(|r| r.starts_with("starting "))
@@ -252,7 +211,7 @@ fn run_starts_anyway_when_the_log_is_never_ready() {
     fs::create_dir(dir.join("log")).unwrap();
     util::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
     fs::write(dir.join("log/notification-fd"), "4").unwrap();
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     util::wait_for("./run to start after the wait", Duration::from_secs(30), || {
         sv(&dir, &["status"]).1.starts_with("run: ")
     });
@@ -302,7 +261,7 @@ fn sd_notify_ready_and_status_text() {
         "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\n\
          systemd-notify --ready --status='serving on :80'\nexec sleep 1000\n",
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let mut waiting = Command::new(util::bin("sv"))
         .args(["-w", "20", "start"])
         .arg(&dir)
@@ -339,7 +298,7 @@ fn only_the_service_can_make_itself_ready() {
         "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\n\
          systemd-notify --status=inside\nexec sleep 1000\n",
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     util::wait_for("the run to get NOTIFY_SOCKET", LIMIT, || {
@@ -384,7 +343,7 @@ fn a_service_that_drops_privileges_still_notifies() {
             chpst.display()
         ),
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "10", "start"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(", ready "), "{out}");
@@ -399,7 +358,7 @@ fn watchdog_missed_is_a_crash_and_pings_keep_it_alive() {
         "#!/bin/sh\necho \"$WATCHDOG_USEC $WATCHDOG_PID $$\" >>wd.env\nsystemd-notify --ready\nexec sleep 1000\n",
     );
     fs::write(dir.join("timeout-watchdog"), "300\n").unwrap();
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "10", "start"]);
     assert_eq!(code, 0, "{out}");
     // No pings: ABRT after 300 ms, then runsv restarts it as after any crash.
@@ -425,7 +384,7 @@ fn watchdog_missed_is_a_crash_and_pings_keep_it_alive() {
         "#!/bin/sh\nsystemd-notify --ready\nwhile :; do systemd-notify WATCHDOG=1; sleep 0.1; done\n",
     );
     fs::write(dir.join("timeout-watchdog"), "1000").unwrap();
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "10", "start"]);
     assert_eq!(code, 0, "{out}");
     let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap();
@@ -441,7 +400,7 @@ fn a_socket_that_cannot_be_made_still_starts_the_service() {
     use std::os::unix::net::{SocketAddr, UnixDatagram};
     let tmp = TempDir::new("sdnotify-taken");
     let dir = socket_service(&tmp, "#!/bin/sh\nexec sleep 1000\n");
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     // Takes the name runsv will ask for.
     let name = format!("runit-rs/notify/{}/main", r.child.id());
     let _squatter =
@@ -491,7 +450,7 @@ fn garbage_and_floods_are_ignored() {
             flood(300, "after")
         ),
     );
-    let r = Runsv::start(&dir);
+    let r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     util::wait_for("the text after the first flood", LIMIT, || {
@@ -522,28 +481,11 @@ fn example(tmp: &TempDir, name: &str) -> PathBuf {
     dir
 }
 
-/// Our runsv on `dir` with `path` first in `$PATH`.
-fn runsv_with_path(dir: &Path, path: &Path) -> Runsv {
-    let err = fs::File::create(dir.with_extension("err")).unwrap();
-    let search = format!("{}:{}", path.display(), std::env::var("PATH").unwrap_or_default());
-    let child = Command::new(util::bin("runsv"))
-        .arg(dir)
-        .env("PATH", search)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err)
-        .spawn()
-        .unwrap();
-    let ok = dir.join("supervise/ok");
-    util::wait_for("runsv to open supervise/ok", LIMIT, || ok.exists());
-    Runsv { child, dir: dir.to_path_buf() }
-}
-
 #[test]
 fn example_slow_start_is_ready_when_it_says_so() {
     let tmp = TempDir::new("example-slow");
     let dir = example(&tmp, "slow-start");
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "20", "start"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(after_ready(&out), Some(", normally down\n"), "{out}");
@@ -591,7 +533,7 @@ fn example_rsyslog_a_real_daemon_notifies_when_it_serves() {
             modules.display()
         ),
     );
-    let _r = runsv_with_path(&dir, &bin);
+    let _r = Runsv::start_with_path(&util::bin("runsv"), &dir, &bin);
     let (code, out) = sv(&dir, &["-w", "20", "start"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(", ready "), "{out}");
@@ -611,7 +553,7 @@ fn a_leftover_of_an_earlier_run_is_not_heard() {
          (while [ ! -e second ]; do sleep 0.02; done; systemd-notify --ready --status=leftover; : >sent) &\n\
          exit 0\n",
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, _) = sv(&dir, &["up"]);
     assert_eq!(code, 0);
     // systemd-notify returns once runsv has read its datagram (BARRIER=1).
@@ -634,7 +576,7 @@ fn reload_with_w_waits_for_ready_again() {
          systemd-notify --ready --status=reloaded' HUP\nsystemd-notify --ready\n: >trapped\n\
          while :; do sleep 0.02; done\n",
     );
-    let _r = Runsv::start(&dir);
+    let _r = Runsv::start(&util::bin("runsv"), &dir);
     let (code, out) = sv(&dir, &["-w", "10", "start"]);
     assert_eq!(code, 0, "{out}");
     util::wait_for("the trap", LIMIT, || dir.join("trapped").exists());

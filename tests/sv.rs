@@ -9,10 +9,10 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{self, TempDir};
+use crate::util::{self, Runsv, TempDir};
 
 const RUN: &str = "#!/bin/sh\ntrap '' HUP INT QUIT USR1 USR2 ALRM\nexec sleep 1000\n";
 const STUBBORN: &str = "#!/bin/sh\ntrap '' TERM HUP INT QUIT USR1 USR2 ALRM\nexec sleep 1000\n";
@@ -27,48 +27,6 @@ fn c_runsv() -> Option<PathBuf> {
 
 fn c_sv() -> Option<PathBuf> {
     util::peer("runit", "usr/bin/sv")
-}
-
-/// A C runsv on one service directory; on drop it and everything it started are killed.
-struct Runsv {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Runsv {
-    fn start(runsv: &Path, dir: &Path) -> Runsv {
-        let child = Command::new(runsv)
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let ok = dir.join("supervise/ok");
-        let r = Runsv { child, dir: dir.to_path_buf() };
-        util::wait_for("runsv to open supervise/ok", LIMIT, || reader_present(&ok));
-        r
-    }
-}
-
-impl Drop for Runsv {
-    fn drop(&mut self) {
-        for pidfile in ["supervise/pid", "log/supervise/pid"] {
-            let pid = fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether somebody holds the FIFO open for reading (runsv does, for `supervise/ok`).
-fn reader_present(fifo: &Path) -> bool {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(fifo).is_ok()
 }
 
 /// Whether the binary status record reads as `want` in `supervise/stat` wording. The record, not
@@ -189,7 +147,7 @@ fn play(sv: &Path, runsv: &Path, steps: &[Step]) -> String {
             Step::Trapped(dir) => wait_trapped(&root.join(dir)),
             Step::Gone(dir) => {
                 let ok = root.join(dir).join("supervise/ok");
-                util::wait_for("runsv to exit", LIMIT, || !reader_present(&ok));
+                util::wait_for("runsv to exit", LIMIT, || !util::reader_present(&ok));
             }
             Step::Touch(f) => fs::write(root.join(f), "").unwrap(),
             Step::Remove(f) => fs::remove_file(root.join(f)).unwrap(),

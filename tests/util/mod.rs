@@ -213,3 +213,62 @@ pub fn runit_init_in_namespaces(script: &str) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A runsv (ours or C's) on one service directory, its stderr kept in `<dir>.err`; on drop it,
+/// its service and its log service are killed.
+pub struct Runsv {
+    pub child: Child,
+    dir: PathBuf,
+}
+
+impl Runsv {
+    /// Starts `runsv` on `dir` and waits until it reads `supervise/ok`.
+    pub fn start(runsv: &Path, dir: &Path) -> Runsv {
+        Runsv::start_in(runsv, dir, None)
+    }
+
+    /// The same with `path` put first in `$PATH`.
+    pub fn start_with_path(runsv: &Path, dir: &Path, path: &Path) -> Runsv {
+        Runsv::start_in(runsv, dir, Some(path))
+    }
+
+    fn start_in(runsv: &Path, dir: &Path, path: Option<&Path>) -> Runsv {
+        let err = std::fs::File::create(dir.with_extension("err")).unwrap();
+        let mut cmd = Command::new(runsv);
+        cmd.arg(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+        if let Some(p) = path {
+            let search = format!("{}:{}", p.display(), std::env::var("PATH").unwrap_or_default());
+            cmd.env("PATH", search);
+        }
+        let child = cmd.spawn().unwrap();
+        let ok = dir.join("supervise/ok");
+        let r = Runsv { child, dir: dir.to_path_buf() };
+        wait_for("runsv to open supervise/ok", Duration::from_secs(20), || reader_present(&ok));
+        r
+    }
+
+    /// What runsv wrote to its standard error so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.with_extension("err")).unwrap_or_default()
+    }
+}
+
+impl Drop for Runsv {
+    fn drop(&mut self) {
+        for pidfile in ["supervise/pid", "log/supervise/pid"] {
+            let pid = std::fs::read_to_string(self.dir.join(pidfile)).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                // SAFETY: kill(2) with a pid read from runsv's pid file; no memory involved.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether somebody holds the FIFO open for reading (runsv does, for `supervise/ok`).
+pub fn reader_present(fifo: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(fifo).is_ok()
+}
