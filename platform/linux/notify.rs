@@ -10,6 +10,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::child::Pid;
+use crate::platform::unix::notify::{received, walk_control};
 
 /// One service's notification socket.
 #[derive(Debug)]
@@ -100,48 +101,19 @@ impl Socket {
         // SAFETY: recvmsg with buffers that outlive the call; MSG_TRUNC makes it return the
         // datagram's full length.
         let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, flags) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::WouldBlock => Ok(None),
-                _ => Err(e),
-            };
-        }
-        Ok(Some((n.unsigned_abs(), control(&msg))))
-    }
-}
-
-/// Walks the control messages of `msg`: closes every descriptor passed, returns the pid of
-/// the SCM_CREDENTIALS message if there is one.
-fn control(msg: &libc::msghdr) -> Option<Pid> {
-    let mut sender = None;
-    // SAFETY: the CMSG macros walk the control buffer recvmsg filled, within msg_controllen;
-    // the data of each message is read unaligned, as the kernel packs it.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(msg);
-        while !c.is_null() {
-            let data = libc::CMSG_DATA(c);
-            let len = ((*c).cmsg_len as usize).saturating_sub(data.offset_from(c.cast()) as usize);
-            match ((*c).cmsg_level, (*c).cmsg_type) {
-                (libc::SOL_SOCKET, libc::SCM_CREDENTIALS)
-                    if len >= std::mem::size_of::<libc::ucred>() =>
-                {
-                    let cred: libc::ucred = std::ptr::read_unaligned(data.cast());
-                    sender = (cred.pid > 0).then(|| Pid::from_raw(cred.pid));
-                }
-                (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
-                    for i in 0..len / std::mem::size_of::<libc::c_int>() {
-                        let fd: libc::c_int =
-                            std::ptr::read_unaligned(data.cast::<libc::c_int>().add(i));
-                        libc::close(fd);
-                    }
-                }
-                _ => {}
+        let Some(n) = received(n)? else { return Ok(None) };
+        let mut sender = None;
+        walk_control(&msg, |level, kind, data| {
+            if (level, kind) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS)
+                && data.len() >= std::mem::size_of::<libc::ucred>()
+            {
+                // SAFETY: the message holds a whole ucred (checked); read unaligned.
+                let cred: libc::ucred = unsafe { std::ptr::read_unaligned(data.as_ptr().cast()) };
+                sender = (cred.pid > 0).then(|| Pid::from_raw(cred.pid));
             }
-            c = libc::CMSG_NXTHDR(msg, c);
-        }
+        });
+        Ok(Some((n, sender)))
     }
-    sender
 }
 
 /// Whether `sender` is `run` or one of its descendants (by the parent links in `/proc`).

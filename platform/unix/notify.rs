@@ -79,16 +79,8 @@ impl Socket {
         let n = unsafe {
             libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
         };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::WouldBlock => Ok(None),
-                _ => Err(e),
-            };
-        }
         // A datagram that filled the buffer may have been cut: counted as longer.
-        let n = n.unsigned_abs();
-        Ok(Some((if n >= buf.len() { n + 1 } else { n }, None)))
+        Ok(received(n)?.map(|n| (if n >= buf.len() { n + 1 } else { n }, None)))
     }
 }
 
@@ -162,49 +154,61 @@ mod freebsd {
         msg.msg_controllen = std::mem::size_of_val(&cmsg) as libc::socklen_t;
         // SAFETY: recvmsg with buffers that outlive the call.
         let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::WouldBlock => Ok(None),
-                _ => Err(e),
-            };
-        }
-        let n = n.unsigned_abs();
+        let Some(n) = super::received(n)? else { return Ok(None) };
         let cut = msg.msg_flags & libc::MSG_TRUNC != 0;
-        Ok(Some((if cut { buf.len() + 1 } else { n }, control(&msg))))
-    }
-
-    /// Closes every descriptor passed; the pid of the SCM_CREDS2 message, if there is one.
-    fn control(msg: &libc::msghdr) -> Option<Pid> {
         let mut sender = None;
-        // SAFETY: the CMSG macros walk the control buffer recvmsg filled, within
-        // msg_controllen; each message's data is read unaligned, as the kernel packs it.
-        unsafe {
-            let mut c = libc::CMSG_FIRSTHDR(msg);
-            while !c.is_null() {
-                let data = libc::CMSG_DATA(c);
-                let len =
-                    ((*c).cmsg_len as usize).saturating_sub(data.offset_from(c.cast()) as usize);
-                match ((*c).cmsg_level, (*c).cmsg_type) {
-                    (libc::SOL_SOCKET, libc::SCM_CREDS2)
-                        if len >= std::mem::size_of::<libc::sockcred2>() =>
-                    {
-                        let cred: libc::sockcred2 = std::ptr::read_unaligned(data.cast());
-                        sender = (cred.sc_pid > 0).then(|| Pid::from_raw(cred.sc_pid));
-                    }
-                    (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
-                        for i in 0..len / std::mem::size_of::<libc::c_int>() {
-                            let fd: libc::c_int =
-                                std::ptr::read_unaligned(data.cast::<libc::c_int>().add(i));
-                            libc::close(fd);
-                        }
-                    }
-                    _ => {}
-                }
-                c = libc::CMSG_NXTHDR(msg, c);
+        super::walk_control(&msg, |level, kind, data| {
+            if (level, kind) == (libc::SOL_SOCKET, libc::SCM_CREDS2)
+                && data.len() >= std::mem::size_of::<libc::sockcred2>()
+            {
+                // SAFETY: the message holds a whole sockcred2 (checked); read unaligned.
+                let cred: libc::sockcred2 =
+                    unsafe { std::ptr::read_unaligned(data.as_ptr().cast()) };
+                sender = (cred.sc_pid > 0).then(|| Pid::from_raw(cred.sc_pid));
             }
+        });
+        Ok(Some((if cut { buf.len() + 1 } else { n }, sender)))
+    }
+}
+
+/// A recv(2) or recvmsg(2) result: the length, None when nothing was waiting, or the error.
+pub(crate) fn received(n: isize) -> io::Result<Option<usize>> {
+    if n >= 0 {
+        return Ok(Some(n.unsigned_abs()));
+    }
+    let e = io::Error::last_os_error();
+    match e.kind() {
+        io::ErrorKind::WouldBlock => Ok(None),
+        _ => Err(e),
+    }
+}
+
+/// Walks the control messages recvmsg(2) filled into `msg`: closes every descriptor passed
+/// (SCM_RIGHTS: sd_notify's BARRIER=1 waits for that, and keeping them would let any sender
+/// fill runsv's descriptor table), and hands every other message, as level, type and data, to
+/// `each`.
+#[allow(dead_code)] // used where credentials come as control messages (Linux, FreeBSD)
+pub(crate) fn walk_control(
+    msg: &libc::msghdr,
+    mut each: impl FnMut(libc::c_int, libc::c_int, &[u8]),
+) {
+    // SAFETY: the CMSG macros walk the control buffer recvmsg filled, within msg_controllen;
+    // each message's data lies within it, and descriptors are read unaligned, as packed.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            let data = libc::CMSG_DATA(c);
+            let len = ((*c).cmsg_len as usize).saturating_sub(data.offset_from(c.cast()) as usize);
+            let (level, kind) = ((*c).cmsg_level, (*c).cmsg_type);
+            if (level, kind) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
+                for i in 0..len / std::mem::size_of::<libc::c_int>() {
+                    libc::close(std::ptr::read_unaligned(data.cast::<libc::c_int>().add(i)));
+                }
+            } else {
+                each(level, kind, std::slice::from_raw_parts(data, len));
+            }
+            c = libc::CMSG_NXTHDR(msg, c);
         }
-        sender
     }
 }
 
