@@ -282,3 +282,59 @@ fn watch_a_directory_that_goes_away_is_one_error_and_the_rest_go_on() {
     let lost = lines.seen.iter().filter(|l| l.contains("unable to change to service directory"));
     assert!(lost.count() <= 1, "{:?}", lines.seen);
 }
+
+/// examples/services/change-log: `sv watch` as a service, its lines in its svlogd log.
+#[test]
+fn example_change_log_records_changes_in_its_log() {
+    let tmp = TempDir::new("json-change-log");
+    let services = tmp.path().join("service");
+    let web = services.join("web");
+    fs::create_dir_all(&web).unwrap();
+    util::script(&web.join("run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(web.join("down"), "").unwrap();
+    let _w = Runsv::start(&util::bin("runsv"), &web);
+    let example = tmp.path().join("change-log");
+    let from =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/change-log");
+    assert!(Command::new("cp").arg("-R").arg(&from).arg(&example).status().unwrap().success());
+    // The example's sv and svlogd are ours, found in $PATH; its $SVDIR is this tree.
+    let bin = tmp.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    for p in ["sv", "svlogd"] {
+        std::os::unix::fs::symlink(util::bin(p), bin.join(p)).unwrap();
+    }
+    let _c = {
+        let r = Command::new(util::bin("runsv"))
+            .arg(&example)
+            .env("SVDIR", &services)
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        KillOnDrop(r, example.clone())
+    };
+    let current = example.join("log/main/current");
+    util::wait_for("the first line", LIMIT, || {
+        fs::read_to_string(&current).is_ok_and(|t| t.contains("\"state\":\"down\""))
+    });
+    assert_eq!(sv(&["-w", "5", "up", web.to_str().unwrap()]).0, 0);
+    util::wait_for("the change", LIMIT, || {
+        fs::read_to_string(&current).is_ok_and(|t| t.contains("\"state\":\"run\""))
+    });
+    let text = fs::read_to_string(&current).unwrap();
+    assert!(text.lines().all(|l| l.contains(" {\"schema\":1,\"service\":\"./web/\"")), "{text}");
+}
+
+/// A runsv started by hand with its own environment; killed with its service and log.
+struct KillOnDrop(Child, PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ =
+            Command::new(util::bin("sv")).args(["-w", "5", "force-shutdown"]).arg(&self.1).output();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -588,15 +588,20 @@ fn node_exporter_as_nobody_reads_a_status_group_service() {
     let _b = Proc::start(&bin("runsv"), &["service/closed"], t.path(), "runsv");
     wait_stat(&services.join("open"), "run");
     wait_stat(&services.join("closed"), "run");
+    let metrics = scrape(&bindir, &copy, &services, "nobody");
+    assert!(
+        metrics.contains("node_service_state{service=\"open\",supervisor=\"runit\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("service=\"closed\""), "{metrics}");
+}
+
+/// One scrape of node_exporter's runit collector over `services`, run as `user`.
+fn scrape(bindir: &Path, exporter: &Path, services: &Path, user: &str) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut ne = Command::new(bindir.join("chpst"))
-        .args([
-            "-u",
-            "nobody",
-            copy.to_str().unwrap(),
-            "--collector.disable-defaults",
-            "--collector.runit",
-        ])
+        .args(["-u", user, exporter.to_str().unwrap(), "--collector.disable-defaults"])
+        .arg("--collector.runit")
         .arg(format!("--collector.runit.servicedir={}", services.display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
@@ -612,9 +617,51 @@ fn node_exporter_as_nobody_reads_a_status_group_service() {
     });
     let _ = ne.kill();
     let _ = ne.wait();
-    assert!(
-        metrics.contains("node_service_state{service=\"open\",supervisor=\"runit\"} 1"),
-        "{metrics}"
-    );
-    assert!(!metrics.contains("service=\"closed\""), "{metrics}");
+    metrics
+}
+
+/// node_exporter reports the same values for a service under our runsv as under C's, up and
+/// down.
+#[test]
+fn node_exporter_sees_ours_as_it_sees_cs() {
+    let (Some(exporter), Some(c_runsv)) = (
+        peer("prometheus-node-exporter", "usr/bin/prometheus-node-exporter"),
+        peer("runit", "usr/bin/runsv"),
+    ) else {
+        return;
+    };
+    if !util::root_or_skip("node_exporter") {
+        return;
+    }
+    let t = TempDir::new("sec-exporter-diff");
+    let bindir = public_bin(&t);
+    let services = t.join("service");
+    for name in ["ours", "c"] {
+        script(&services.join(name).join("run"), SLEEPER);
+    }
+    let _a = Proc::start(&bin("runsv"), &["service/ours"], t.path(), "runsv");
+    let _b = Proc::start(&c_runsv, &["service/c"], t.path(), "runsv");
+    let values = |metrics: &str, svc: &str| -> Vec<String> {
+        ["node_service_state", "node_service_desired_state", "node_service_normal_state"]
+            .iter()
+            .map(|m| {
+                let key = format!("{m}{{service=\"{svc}\",supervisor=\"runit\"}} ");
+                metrics.lines().find_map(|l| l.strip_prefix(&key)).unwrap_or("missing").to_owned()
+            })
+            .collect()
+    };
+    for (act, want) in [(None, "run"), (Some("down"), "down")] {
+        for name in ["ours", "c"] {
+            if let Some(a) = act {
+                let svc = format!("./service/{name}");
+                let (code, _, _) = util::run(&bin("sv"), &["-w", "5", a, &svc], t.path());
+                assert_eq!(code, 0);
+            }
+            wait_stat(&services.join(name), want);
+        }
+        let metrics = scrape(&bindir, &exporter, &services, "root");
+        let (ours, c) = (values(&metrics, "ours"), values(&metrics, "c"));
+        assert!(!ours.contains(&"missing".to_owned()), "{metrics}");
+        assert_eq!(ours, c, "{want}: {metrics}");
+    }
 }
