@@ -69,9 +69,11 @@ fn main() {
     // Features rather than OS names, for code outside the platform layer (the tests): PID and
     // mount namespaces, which the PID-1 tests boot runit in, exist on Linux only.
     // Abstract socket names (the notification socket's on Linux), which a test squats on.
+    // cgroups, which contain a service's process tree on Linux.
     if os == "linux" {
         println!("cargo:rustc-cfg=pid_namespaces");
         println!("cargo:rustc-cfg=abstract_sockets");
+        println!("cargo:rustc-cfg=cgroups");
     }
     let f = flavour();
     for (key, value) in [

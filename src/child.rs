@@ -108,6 +108,8 @@ pub struct Spec<'a> {
     pub report: Report<'a>,
     /// The child's environment, in place of the parent's (then `search` is not done).
     pub env: Option<&'a Env>,
+    /// The process tree (a contained service's cgroup) the child starts in.
+    pub tree: Option<&'a platform::TreeJoin>,
 }
 
 impl<'a> Spec<'a> {
@@ -124,6 +126,7 @@ impl<'a> Spec<'a> {
             signals: &[],
             report: Report::ToParent,
             env: None,
+            tree: None,
         }
     }
 }
@@ -225,6 +228,7 @@ enum Step {
     Dir,
     Signals,
     Exec,
+    Tree,
 }
 
 impl Step {
@@ -236,6 +240,7 @@ impl Step {
             Step::Dir => b"unable to change directory for ",
             Step::Signals => b"unable to reset signals for ",
             Step::Exec => b"unable to start ",
+            Step::Tree => b"unable to enter the process tree for ",
         }
     }
 }
@@ -252,12 +257,15 @@ pub fn spawn(spec: &Spec) -> io::Result<Pid> {
         Report::ToParent => Some(error_pipe()?),
         Report::Line { .. } => None,
     };
-    // SAFETY: the child only runs `child`, which keeps to async-signal-safe calls on memory
-    // prepared here (argv, the spec's C strings and byte slices) and ends in exec or _exit.
-    match unsafe { libc::fork() } {
-        -1 => Err(io::Error::last_os_error()),
-        0 => child(spec, &argv, pipe.as_ref().map(|p| p.1.as_raw_fd())),
-        pid => {
+    // The child only runs `child`, which keeps to async-signal-safe calls on memory prepared
+    // here (argv, the spec's C strings and byte slices) and ends in exec or _exit.
+    match platform::fork_into(spec.tree) {
+        (-1, _) => Err(io::Error::last_os_error()),
+        (0, entered) => {
+            let tree = spec.tree.filter(|_| !entered);
+            child(spec, tree, &argv, pipe.as_ref().map(|p| p.1.as_raw_fd()))
+        }
+        (pid, _) => {
             let pid = Pid::from_raw(pid);
             match pipe {
                 Some((r, w)) => {
@@ -302,8 +310,17 @@ fn exec_result(pid: Pid, r: OwnedFd) -> io::Result<Pid> {
     Err(io::Error::from_raw_os_error(i32::from_ne_bytes(buf)))
 }
 
-/// The forked child: sets itself up as `spec` says and execs; never returns.
-fn child(spec: &Spec, argv: &[*const c_char], pipe: Option<RawFd>) -> ! {
+/// The forked child: sets itself up as `spec` says and execs; never returns. `tree` is the
+/// process tree it still has to enter.
+fn child(
+    spec: &Spec,
+    tree: Option<&platform::TreeJoin>,
+    argv: &[*const c_char],
+    pipe: Option<RawFd>,
+) -> ! {
+    if tree.is_some_and(|t| platform::enter_tree(t).is_err()) {
+        fail(spec, Step::Tree, pipe);
+    }
     session(spec.session);
     for &(from, to) in spec.fds {
         if move_fd(from, to).is_err() {

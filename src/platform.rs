@@ -101,6 +101,10 @@ pub enum Interest {
     Read,
     /// The reading end of the pipe/FIFO this fd writes to was closed by everybody.
     Gone,
+    /// A kernel status file (a cgroup's `cgroup.events`) changed since it was last read:
+    /// reported as [`Event::Readable`] until the file is read again from its start. Linux
+    /// only; elsewhere `Unsupported`.
+    Changed,
 }
 
 /// What [`reboot`] should do.
@@ -327,6 +331,31 @@ pub fn wtmp_logout(line: &[u8]) -> Result<(), UtmpError> {
 /// of its descendants. Linux uses an abstract name and the sender's credentials; elsewhere
 /// the socket is a file under `$TMPDIR` whose random name only the service is told.
 pub use backend::notify::{belongs_to as notify_sender_belongs, Socket as NotifySocket};
+
+/// The process tree of a contained service (a service directory with `cgroup/`).
+///
+/// - Linux: a cgroup v2 of its own (`platform/linux/cgroup.rs`): `Tree::open(name, which,
+///   controllers)` makes `<cgroup2 mount><own cgroup>/runit/<name>/<which>` with the
+///   controllers enabled; `limit(file, value)` writes one of its files; a child spawned with
+///   its `join()` is inside it from its first instruction; `busy()` reads `cgroup.events`,
+///   whose `change_fd()` reports [`Interest::Changed`]; `signal` reaches every member, `kill`
+///   writes `cgroup.kill`; `remove` deletes it; `reopen(path)` takes over the tree an earlier
+///   runsv recorded.
+/// - Elsewhere: the process group a contained run leads (`platform/unix/pgroup.rs`), without
+///   limits (`TREE_LIMITS` is false, `open` with controllers and `limit` answer
+///   `Unsupported`) and without a change fd (the caller re-checks `busy` on a deadline).
+pub use backend::tree::{Join as TreeJoin, Tree, LIMITS as TREE_LIMITS};
+
+/// Forks a child of tree `join` (see [`Tree`]): fork(2)'s result, and whether the child is in
+/// the tree already (otherwise it calls [`enter_tree`] first thing).
+pub fn fork_into(join: Option<&TreeJoin>) -> (libc::pid_t, bool) {
+    backend::tree::fork(join)
+}
+
+/// In a freshly forked child: enters tree `join`. Async-signal-safe.
+pub fn enter_tree(join: &TreeJoin) -> io::Result<()> {
+    backend::tree::enter(join)
+}
 
 /// One command-line argument of this process, rewritable in place so that `ps` shows new text
 /// there: `ProcTitle::for_arg(i)` (0 is the program name), `len()`, and `set(text)` (cut to the

@@ -7,6 +7,9 @@ mod util;
 
 mod chpst;
 mod cli;
+// cgroup v2 exists on Linux only.
+#[cfg(cgroups)]
+mod containment;
 mod faults;
 mod install;
 mod json;

@@ -23,7 +23,7 @@ use nix::sys::signal::{
 use nix::sys::time::TimeSpec;
 
 use crate::platform::unix::fds::{check_new_fd, take_fd};
-use crate::platform::{Event, Interest, Platform, Signal, WatchId};
+use crate::platform::{unsupported, Event, Interest, Platform, Signal, WatchId};
 use crate::sys::set_cloexec;
 
 /// macOS: O_EVTONLY opens for notifications only, so a watch never keeps a volume busy.
@@ -86,6 +86,7 @@ impl Platform for Native {
         // and then only when the pipe's state changes; EV_EOF marks the readers gone. Nobody
         // writes to the FIFOs watched this way, so there are no busy wakeups.
         let (filter, flags) = match interest {
+            Interest::Changed => return Err(unsupported("watching a kernel status file")),
             Interest::Read => (EventFilter::EVFILT_READ, EvFlags::EV_ADD),
             Interest::Gone => (EventFilter::EVFILT_WRITE, EvFlags::EV_ADD | EvFlags::EV_CLEAR),
         };
@@ -98,7 +99,8 @@ impl Platform for Native {
         let interest = take_fd(&mut self.fds, fd)?;
         self.pending.retain(|e| !matches!(e, Event::Readable(f) | Event::Gone(f) if *f == fd));
         let filter = match interest {
-            Interest::Read => EventFilter::EVFILT_READ,
+            // Never registered (add_fd refuses it).
+            Interest::Read | Interest::Changed => EventFilter::EVFILT_READ,
             Interest::Gone => EventFilter::EVFILT_WRITE,
         };
         self.change(fd as usize, filter, EvFlags::EV_DELETE, FilterFlag::empty(), 0)

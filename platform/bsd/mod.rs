@@ -10,6 +10,7 @@ pub use crate::platform::unix::poll as event;
 
 pub mod os;
 pub use crate::platform::unix::notify;
+pub use crate::platform::unix::pgroup as tree;
 pub mod proc;
 pub use crate::platform::unix::no_proctitle as proctitle;
 

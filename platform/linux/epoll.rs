@@ -86,6 +86,8 @@ impl Platform for Native {
         let flags = match interest {
             Interest::Read => EpollFlags::EPOLLIN,
             Interest::Gone => EpollFlags::empty(),
+            // kernfs reports a change as EPOLLPRI (with EPOLLERR) until the file is read.
+            Interest::Changed => EpollFlags::EPOLLPRI,
         };
         let tag = fd_tag(fd, interest);
         Ok(self.epoll.add(borrow(fd), EpollEvent::new(flags, tag))?)

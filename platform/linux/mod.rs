@@ -12,6 +12,8 @@ pub mod notify;
 pub mod os;
 pub mod proc;
 pub mod proctitle;
+#[path = "cgroup.rs"]
+pub mod tree;
 
 #[cfg(target_env = "gnu")]
 pub use crate::platform::unix::utmpx as utmp;

@@ -8,6 +8,7 @@ pub use crate::platform::unix::poll as event;
 
 pub mod proc;
 pub use crate::platform::unix::notify;
+pub use crate::platform::unix::pgroup as tree;
 pub mod utmp;
 
 pub mod os {

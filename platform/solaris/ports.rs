@@ -81,6 +81,9 @@ impl Platform for Native {
 
     fn add_fd(&mut self, fd: RawFd, interest: Interest) -> io::Result<()> {
         check_new_fd(&self.fds, fd)?;
+        if interest == Interest::Changed {
+            return Err(unsupported("watching a kernel status file"));
+        }
         if interest == Interest::Gone {
             // fifo_poll reports nothing on a FIFO's write end when the readers leave.
             return Err(unsupported("noticing that a FIFO lost its readers"));

@@ -8,6 +8,9 @@ pub mod generic;
 // Linux has a notification socket of its own (abstract names, sender credentials).
 #[cfg_attr(target_os = "linux", allow(dead_code))]
 pub mod notify;
+// Linux contains services in cgroups.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub mod pgroup;
 pub mod poll;
 pub mod rlimit;
 pub mod selfpipe;

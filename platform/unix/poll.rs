@@ -142,7 +142,11 @@ impl Native {
         self.pollfds.push(pollfd(self.signals.fd(), libc::POLLIN));
         for (fd, interest) in &self.fds {
             // An empty event set still reports POLLERR/POLLHUP, without waking for writability.
-            let events = if *interest == Interest::Read { libc::POLLIN } else { 0 };
+            let events = match interest {
+                Interest::Read => libc::POLLIN,
+                Interest::Gone => 0,
+                Interest::Changed => libc::POLLPRI,
+            };
             self.pollfds.push(pollfd(*fd, events));
         }
         let n = self.pollfds.len() as libc::nfds_t;
@@ -194,6 +198,9 @@ fn fd_event(fd: RawFd, interest: Interest, revents: libc::c_short) -> Option<Eve
     match interest {
         Interest::Read if revents & any != 0 => Some(Event::Readable(fd)),
         Interest::Gone if revents & (libc::POLLHUP | libc::POLLERR) != 0 => Some(Event::Gone(fd)),
+        Interest::Changed if revents & (libc::POLLPRI | libc::POLLERR | libc::POLLNVAL) != 0 => {
+            Some(Event::Readable(fd))
+        }
         _ => None,
     }
 }

@@ -5,8 +5,9 @@
 //! Properties checked after every event: no second process of a service is ever started while
 //! one runs, no signal goes to a process that is not a live child (pid 0 would hit the whole
 //! process group), the machine never forgets a running child, the last published status is
-//! the machine's state, a service wanted up is not left down once started, and a throttle
-//! never asks for more than a second.
+//! the machine's state, a service wanted up is not left down once started, a throttle never
+//! asks for more than a second, and no run of a contained service starts while processes of
+//! an earlier one are left in its tree.
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,10 @@ const CUSTOM_TOGGLE: u8 = 0xf5;
 const TO_LOG: u8 = 0xf6;
 /// runsv got SIGTERM.
 const SIGTERM: u8 = 0xf7;
+/// From now on (or no longer), an exiting child leaves a process in its tree.
+const LEAVES_TOGGLE: u8 = 0xf8;
+/// What was left in the trees is gone.
+const TREES_EMPTY: u8 = 0xf9;
 
 /// The simulated world: children, a clock, and what was published.
 struct World {
@@ -44,6 +49,10 @@ struct World {
     finish: bool,
     custom_ok: bool,
     published: [Option<Status>; 2],
+    /// An exiting child leaves a process in its service's tree.
+    leaves: bool,
+    /// Whether each service's tree holds a process that is not a child.
+    tree: [bool; 2],
 }
 
 fn slot(who: Which) -> usize {
@@ -67,6 +76,7 @@ impl Effects for World {
             !self.alive.iter().any(|(_, w)| *w == who),
             "a second process of {who:?} started while one runs"
         );
+        assert!(!self.tree[slot(who)], "{who:?} started while its tree holds an earlier run's");
         if self.fork_fails {
             return None;
         }
@@ -99,6 +109,17 @@ impl Effects for World {
         Policy::default()
     }
 
+    fn tree_busy(&mut self, who: Which) -> bool {
+        self.tree[slot(who)] || self.alive.iter().any(|(_, w)| *w == who)
+    }
+
+    fn tree_signal(&mut self, _who: Which, _sig: Signal) {}
+
+    fn tree_kill(&mut self, who: Which) {
+        // The kill reaches the leftovers; live children are reaped as they exit.
+        self.tree[slot(who)] = false;
+    }
+
     fn say(&mut self, _text: &str) {}
 
     fn publish(&mut self, who: Which, status: &Status, _ready: Option<&Readiness>, _runs: &Runs) {
@@ -119,6 +140,8 @@ pub fn control(data: &[u8]) {
         finish: false,
         custom_ok: false,
         published: [None, None],
+        leaves: false,
+        tree: [false, false],
     };
     let now = w.wall();
     let mut main = Service::new(Which::Main, Want::Up, now);
@@ -144,6 +167,8 @@ pub fn control(data: &[u8]) {
                 }
             }
             SIGTERM => main.step(Input::Cmd(Cmd::Exit), &mut w),
+            LEAVES_TOGGLE => w.leaves = !w.leaves,
+            TREES_EMPTY => w.tree = [false, false],
             _ => {
                 if let Some(cmd) = Cmd::parse(b) {
                     main.step(Input::Cmd(cmd), &mut w);
@@ -166,6 +191,9 @@ pub fn control(data: &[u8]) {
 fn exited(svc: &mut Service, w: &mut World, b: Option<u8>) {
     let Some(pid) = svc.pid() else { return };
     w.alive.retain(|(p, _)| *p != pid);
+    if w.leaves {
+        w.tree[slot(svc.who)] = true;
+    }
     let b = i32::from(b.unwrap_or(0));
     let wstat = if b % 2 == 0 { (b / 2) << 8 } else { b & 0x7f };
     svc.step(Input::Exited(wstat), w);
@@ -199,6 +227,6 @@ fn check(svc: &Service, w: &mut World) {
     match svc.phase {
         Phase::Down => assert!(svc.want != Want::Up, "{who:?} wanted up but left down"),
         Phase::Throttled(t) => assert!(t <= now + THROTTLE, "{who:?} throttled too long"),
-        Phase::Run(pid) | Phase::Finish(pid) => assert!(pid.as_raw() > 0),
+        Phase::Run(pid) | Phase::Finish(pid) | Phase::Drain(pid, _) => assert!(pid.as_raw() > 0),
     }
 }

@@ -45,6 +45,10 @@ pub struct Names {
     /// `super::runs`). Not part of C runit.
     pub runs: &'static str,
     pub runs_new: &'static str,
+    /// The path of the service's process tree (its cgroup), for a contained service (see
+    /// `runsv::contain`). Not part of C runit.
+    pub cgroup: &'static str,
+    pub cgroup_new: &'static str,
 }
 
 pub const MAIN: Names = Names {
@@ -65,6 +69,8 @@ pub const MAIN: Names = Names {
     readiness_new: "supervise/readiness.new",
     runs: "supervise/runs",
     runs_new: "supervise/runs.new",
+    cgroup: "supervise/cgroup",
+    cgroup_new: "supervise/cgroup.new",
 };
 
 pub const LOG: Names = Names {
@@ -85,6 +91,8 @@ pub const LOG: Names = Names {
     readiness_new: "log/supervise/readiness.new",
     runs: "log/supervise/runs",
     runs_new: "log/supervise/runs.new",
+    cgroup: "log/supervise/cgroup",
+    cgroup_new: "log/supervise/cgroup.new",
 };
 
 /// One control letter, as written to `supervise/control` (runsv(8)).

@@ -69,6 +69,7 @@ pub fn service(ctx: &mut Ctx, name: &[u8], dir: &Path, result: Result, st: &Stat
             Got::Record(lst) => {
                 let mut l = Obj::new();
                 fields(&mut l, &log, &lst);
+                tree(&mut l, &log);
                 o.raw("log", &l.done());
             }
             Got::NotRunning | Got::Trouble => o.null("log"),
@@ -76,9 +77,30 @@ pub fn service(ctx: &mut Ctx, name: &[u8], dir: &Path, result: Result, st: &Stat
     } else {
         o.null("log");
     }
-    // Containment is not there yet: always null in schema 1.
-    o.null("cgroup");
+    tree(&mut o, dir);
     o.done()
+}
+
+/// `cgroup`: the process tree a contained service runs in, as runsv records it in
+/// `supervise/cgroup` (Linux), with its processes now; null for a service that is not
+/// contained (and under C's runsv).
+fn tree(o: &mut Obj, dir: &Path) {
+    let record = fs::read_to_string(dir.join("supervise/cgroup")).unwrap_or_default();
+    let Some(path) = record.lines().next().filter(|l| !l.is_empty()) else {
+        return o.null("cgroup");
+    };
+    let mut c = Obj::new();
+    c.str("path", path);
+    let cg = Path::new(path);
+    match fs::read_to_string(cg.join("cgroup.procs")) {
+        Ok(procs) => c.num("processes", procs.lines().count()),
+        Err(_) => c.null("processes"),
+    }
+    match fs::read_to_string(cg.join("cgroup.events")) {
+        Ok(ev) => c.bool("populated", ev.lines().any(|l| l == "populated 1")),
+        Err(_) => c.null("populated"),
+    }
+    o.raw("cgroup", &c.done());
 }
 
 /// An object for a service that could not be handled.

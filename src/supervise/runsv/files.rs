@@ -183,6 +183,33 @@ impl Supervise {
     }
 }
 
+impl Supervise {
+    /// Records where the service's process tree is (`supervise/cgroup`), or that it has none.
+    pub fn record_tree(&mut self, path: Option<&Path>) -> Result<(), Failure> {
+        let n = self.names;
+        match path {
+            Some(p) => {
+                let mut text = p.as_os_str().as_encoded_bytes().to_vec();
+                text.push(b'\n');
+                replace(n.cgroup_new, n.cgroup, &text)
+            }
+            None => match fs::remove_file(n.cgroup) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    Err(Failure::sys(format!("unable to remove {}", n.cgroup), e))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+/// The tree an earlier runsv recorded in `supervise/cgroup` (see [`Supervise::record_tree`]).
+pub fn recorded_tree(n: &Names) -> Option<PathBuf> {
+    let text = fs::read_to_string(n.cgroup).ok()?;
+    let line = text.lines().next()?.trim_end();
+    (!line.is_empty()).then(|| PathBuf::from(line))
+}
+
 /// `<pid> <token>` for a running process, empty when down or when the OS cannot name it.
 fn write_ident(n: &Names, pid: u32) -> Result<(), Failure> {
     let pid = i32::try_from(pid).ok().filter(|&p| p > 0).map(crate::child::Pid::from_raw);

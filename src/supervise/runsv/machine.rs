@@ -11,6 +11,11 @@
 //! stop and end) adds what C runit lacks: a stop signal of its own, KILL after `timeout-kill`,
 //! a bound on `./finish`, backoff after quick deaths, giving up after too many restarts, and
 //! `./finish` exiting 125 to keep the service down. Without the files, nothing of it applies.
+//!
+//! A contained service (one with `cgroup/`, see [`Effects::tree_busy`]) is over only once its
+//! whole process tree is: after `./run` or `./finish` ended, what is left of the tree gets the
+//! down signal and CONT, then KILL after `timeout-kill` (7 s unless the file says otherwise), and
+//! the service stays in [`Phase::Drain`] until the tree is empty, so two runs never overlap.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -46,7 +51,24 @@ pub enum Phase {
     Run(Pid),
     /// `./finish` runs with this pid.
     Finish(Pid),
+    /// The run or finish with this pid ended, but its process tree still holds processes:
+    /// what happens next waits until it is empty.
+    Drain(Pid, After),
 }
+
+/// What a drained tree lets happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// `./run` ended with this wait status: `./finish`, or down.
+    Run(i32),
+    /// `./finish` ended with this wait status: down.
+    Finish(i32),
+}
+
+/// How long what is left of a contained service's tree gets before `cgroup.kill`, without a
+/// `timeout-kill` file; and how long after the KILL runsv waits before it says the tree does
+/// not empty.
+pub const TREE_GRACE: Duration = Duration::from_secs(7);
 
 /// A control command (one byte written to `supervise/control`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +158,12 @@ pub trait Effects {
     /// Whether the run of `who` just spawned declared readiness (a notification channel is
     /// open to it).
     fn declares_readiness(&mut self, who: Which) -> bool;
+    /// Whether `who` is contained and its process tree still holds a process.
+    fn tree_busy(&mut self, who: Which) -> bool;
+    /// Sends `sig` to every process in the tree of `who` (when it is contained).
+    fn tree_signal(&mut self, who: Which, sig: Signal);
+    /// Kills every process in the tree of `who` at once (when it is contained).
+    fn tree_kill(&mut self, who: Which);
     /// Records the status of `who` (supervise/status, stat, pid), and before it its readiness
     /// (supervise/readiness; None removes it) and its runs (supervise/runs).
     fn publish(&mut self, who: Which, status: &Status, ready: Option<&Readiness>, runs: &Runs);
@@ -169,6 +197,10 @@ pub struct Service {
     recent: VecDeque<Instant>,
     /// What is recorded of the runs (supervise/runs).
     runs: Runs,
+    /// While draining: when the tree gets KILL, and when, after that, runsv says it does not
+    /// empty.
+    drain_kill_at: Option<Instant>,
+    drain_stuck_at: Option<Instant>,
 }
 
 impl Service {
@@ -189,6 +221,8 @@ impl Service {
             backoff: THROTTLE,
             recent: VecDeque::new(),
             runs: Runs::default(),
+            drain_kill_at: None,
+            drain_stuck_at: None,
         }
     }
 
@@ -196,7 +230,7 @@ impl Service {
     pub fn pid(&self) -> Option<Pid> {
         match self.phase {
             Phase::Run(p) | Phase::Finish(p) => Some(p),
-            Phase::Down | Phase::Throttled(_) => None,
+            Phase::Down | Phase::Throttled(_) | Phase::Drain(..) => None,
         }
     }
 
@@ -204,13 +238,13 @@ impl Service {
     pub fn running(&self) -> Option<Pid> {
         match self.phase {
             Phase::Run(p) => Some(p),
-            Phase::Down | Phase::Throttled(_) | Phase::Finish(_) => None,
+            Phase::Down | Phase::Throttled(_) | Phase::Finish(_) | Phase::Drain(..) => None,
         }
     }
 
-    /// Whether no process runs.
+    /// Whether no process runs (a tree that drains still holds some).
     pub fn is_down(&self) -> bool {
-        self.pid().is_none()
+        matches!(self.phase, Phase::Down | Phase::Throttled(_))
     }
 
     /// The next moment something is due: the end of a throttle, or a KILL of the policy.
@@ -219,6 +253,7 @@ impl Service {
             Phase::Throttled(t) => Some(t),
             Phase::Run(_) => self.kill_at,
             Phase::Finish(_) => self.finish_kill_at,
+            Phase::Drain(..) => self.drain_kill_at.or(self.drain_stuck_at),
             Phase::Down => None,
         }
     }
@@ -237,15 +272,19 @@ impl Service {
     pub fn status(&self) -> Status {
         Status {
             since: self.since,
-            // The record's 0 is "no process"; a pid is always positive.
-            pid: self.pid().map_or(0, |p| p.as_raw().unsigned_abs()),
+            // The record's 0 is "no process"; a pid is always positive. A draining service
+            // shows the run (or finish) whose tree it waits for: it is not down yet.
+            pid: match self.phase {
+                Phase::Drain(p, _) => p.as_raw().unsigned_abs(),
+                _ => self.pid().map_or(0, |p| p.as_raw().unsigned_abs()),
+            },
             paused: self.paused,
             want: self.want,
             term_sent: self.term_sent,
             state: match self.phase {
                 Phase::Down | Phase::Throttled(_) => State::Down,
-                Phase::Run(_) => State::Run,
-                Phase::Finish(_) => State::Finish,
+                Phase::Run(_) | Phase::Drain(_, After::Run(_)) => State::Run,
+                Phase::Finish(_) | Phase::Drain(_, After::Finish(_)) => State::Finish,
             },
         }
     }
@@ -261,13 +300,18 @@ impl Service {
             }
             (Phase::Down, Input::Start) if self.want == Want::Up => self.start(fx),
             (
-                Phase::Down | Phase::Throttled(_) | Phase::Run(_) | Phase::Finish(_),
+                Phase::Down
+                | Phase::Throttled(_)
+                | Phase::Run(_)
+                | Phase::Finish(_)
+                | Phase::Drain(..),
                 Input::Start,
             ) => {}
-            (Phase::Run(_), Input::Exited(wstat)) => self.run_ended(wstat, fx),
-            (Phase::Finish(_), Input::Exited(wstat)) => self.finish_ended(wstat, fx),
+            (Phase::Run(pid), Input::Exited(wstat)) => self.drain(pid, After::Run(wstat), fx),
+            (Phase::Finish(pid), Input::Exited(wstat)) => self.drain(pid, After::Finish(wstat), fx),
             // Nothing runs, so nothing of ours can have exited.
-            (Phase::Down | Phase::Throttled(_), Input::Exited(_)) => {}
+            (Phase::Down | Phase::Throttled(_) | Phase::Drain(..), Input::Exited(_)) => {}
+            (Phase::Drain(_, after), Input::Tick) => self.drain_tick(after, fx),
             (Phase::Throttled(t), Input::Tick) if fx.now() >= t => {
                 self.phase = Phase::Down;
                 if self.want == Want::Up || self.once_pending {
@@ -288,16 +332,16 @@ impl Service {
             }
             (Phase::Run(_), Input::Notified(state)) => self.notified(state, fx),
             // A notification from a run that is over, or from finish: nobody's readiness.
-            (Phase::Down | Phase::Throttled(_) | Phase::Finish(_), Input::Notified(_)) => {}
+            (
+                Phase::Down | Phase::Throttled(_) | Phase::Finish(_) | Phase::Drain(..),
+                Input::Notified(_),
+            ) => {}
         }
     }
 
     /// A control command, as runsv(8) describes it.
     fn command(&mut self, cmd: Cmd, fx: &mut impl Effects) {
-        let running = match self.phase {
-            Phase::Run(pid) => Some(pid),
-            Phase::Down | Phase::Throttled(_) | Phase::Finish(_) => None,
-        };
+        let running = self.running();
         match cmd {
             Cmd::Up => self.set_want(Want::Up, false, fx),
             Cmd::Once => self.set_want(Want::Down, true, fx),
@@ -318,6 +362,11 @@ impl Service {
             Cmd::Kill => {
                 if let Some(pid) = running {
                     self.send(pid, b'k', Signal::SIGKILL, fx);
+                }
+                // The whole tree, also what is left of a run that ended.
+                let live = running.is_some() || matches!(self.phase, Phase::Drain(..));
+                if live && fx.tree_busy(self.who) {
+                    fx.tree_kill(self.who);
                 }
             }
             Cmd::Pause => {
@@ -364,7 +413,7 @@ impl Service {
             }
             Phase::Throttled(_) => self.once_pending = once,
             Phase::Run(pid) if !start => self.stop(pid, Stop::Policy, fx),
-            Phase::Run(_) | Phase::Finish(_) => {}
+            Phase::Run(_) | Phase::Finish(_) | Phase::Drain(..) => {}
         }
     }
 
@@ -434,6 +483,53 @@ impl Service {
             }
             // Could not fork: as if ./run had exited 111 at once (runsv(8)).
             None => self.run_ended(exit::RUNSV_CHILD_FAILED << 8, fx),
+        }
+    }
+
+    /// The run or finish `pid` ended: what follows happens now if its tree is empty (always
+    /// for a service that is not contained), else once it is. What is left gets the down
+    /// signal and CONT now, and KILL after `timeout-kill`.
+    fn drain(&mut self, pid: Pid, after: After, fx: &mut impl Effects) {
+        self.kill_at = None;
+        self.finish_kill_at = None;
+        if !fx.tree_busy(self.who) {
+            return self.drained(after, fx);
+        }
+        let policy = fx.policy(self.who);
+        fx.tree_signal(self.who, policy.stop_signal());
+        fx.tree_signal(self.who, Signal::SIGCONT);
+        self.drain_kill_at = Some(fx.now() + policy.timeout_kill.unwrap_or(TREE_GRACE));
+        self.drain_stuck_at = None;
+        self.phase = Phase::Drain(pid, after);
+        self.ready = None;
+        self.publish(fx);
+    }
+
+    /// While draining: on once the tree is empty, KILL when its time is up, and one word if
+    /// even that does not empty it (a process in uninterruptible sleep); the service stays
+    /// down meanwhile and every command still works.
+    fn drain_tick(&mut self, after: After, fx: &mut impl Effects) {
+        if !fx.tree_busy(self.who) {
+            (self.drain_kill_at, self.drain_stuck_at) = (None, None);
+            return self.drained(after, fx);
+        }
+        let now = fx.now();
+        if self.drain_kill_at.is_some_and(|t| now >= t) {
+            self.drain_kill_at = None;
+            self.drain_stuck_at = Some(now + TREE_GRACE);
+            fx.say("processes are left in the service's tree after it ended: killing them all");
+            fx.tree_kill(self.who);
+        } else if self.drain_stuck_at.is_some_and(|t| now >= t) {
+            self.drain_stuck_at = None;
+            fx.say("the service's tree does not empty after KILL: it stays down until it does");
+        }
+    }
+
+    /// The tree is empty: what the end of run or finish leads to.
+    fn drained(&mut self, after: After, fx: &mut impl Effects) {
+        match after {
+            After::Run(wstat) => self.run_ended(wstat, fx),
+            After::Finish(wstat) => self.finish_ended(wstat, fx),
         }
     }
 

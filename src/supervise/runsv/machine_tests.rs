@@ -20,6 +20,8 @@ struct Fake {
     readiness: Option<Readiness>,
     policy: Policy,
     runs: Runs,
+    /// Processes left in the service's tree (a contained service).
+    tree: usize,
 }
 
 impl Fake {
@@ -37,6 +39,7 @@ impl Fake {
             readiness: None,
             policy: Policy::default(),
             runs: Runs::default(),
+            tree: 0,
         }
     }
     fn advance(&mut self, d: Duration) {
@@ -86,6 +89,15 @@ impl Effects for Fake {
     }
     fn policy(&mut self, _who: Which) -> Policy {
         self.policy
+    }
+    fn tree_busy(&mut self, _who: Which) -> bool {
+        self.tree > 0
+    }
+    fn tree_signal(&mut self, _who: Which, sig: Signal) {
+        self.log.push(format!("tree {sig:?}"));
+    }
+    fn tree_kill(&mut self, _who: Which) {
+        self.log.push("tree kill".into());
     }
     fn say(&mut self, text: &str) {
         self.log.push(format!("say {text}"));
@@ -561,4 +573,74 @@ fn backoff_and_limit_together() {
     let waits = quick_deaths(&mut s, &mut fx, 5);
     assert_eq!(waits, [1, 2, 4].map(Duration::from_secs));
     assert_eq!(fx.runs.failed, Some(Failed::Limit));
+}
+
+#[test]
+fn a_contained_run_is_over_once_its_tree_is_empty() {
+    let mut fx = Fake::new();
+    fx.finish = true;
+    let mut s = running(&mut fx);
+    cmd(&mut s, &mut fx, b'd');
+    assert_eq!(fx.take(), ["kill 101 SIGTERM", "kill 101 SIGCONT"]);
+    // ./run ended, a daemon it forked is still in the tree.
+    fx.tree = 1;
+    s.step(Input::Exited(15), &mut fx);
+    assert_eq!(fx.take(), ["tree SIGTERM", "tree SIGCONT"]);
+    assert_eq!(s.phase, Phase::Drain(Pid::from_raw(101), After::Run(15)));
+    assert_eq!(fx.last().state, State::Run, "not down while the tree holds a process");
+    assert_eq!(fx.last().pid, 101);
+    assert!(!s.is_down());
+    // Commands work meanwhile; nothing starts.
+    cmd(&mut s, &mut fx, b'u');
+    assert!(fx.take().is_empty());
+    // The daemon ignores TERM: KILL to the whole tree after the default 7 s.
+    fx.advance(TREE_GRACE);
+    s.step(Input::Tick, &mut fx);
+    let said = fx.take();
+    assert_eq!(said.last().map(String::as_str), Some("tree kill"), "{said:?}");
+    // Empty: ./finish runs (in the tree too) with run's status, and drains likewise.
+    fx.tree = 0;
+    s.step(Input::Tick, &mut fx);
+    assert_eq!(fx.take(), ["spawn Main Finish(-1, 15) = 102"]);
+    s.step(Input::Exited(0), &mut fx);
+    assert_eq!(fx.take(), ["spawn Main Run = 103"], "wanted up again by the u meanwhile");
+}
+
+#[test]
+fn a_tree_that_never_empties_is_said_once_and_keeps_the_service_down() {
+    let mut fx = Fake::new();
+    let mut s = running(&mut fx);
+    fx.tree = 1;
+    s.step(Input::Exited(0), &mut fx);
+    fx.take();
+    fx.advance(TREE_GRACE);
+    s.step(Input::Tick, &mut fx);
+    fx.advance(TREE_GRACE);
+    s.step(Input::Tick, &mut fx);
+    let said = fx.take();
+    assert_eq!(said.iter().filter(|l| l.contains("does not empty")).count(), 1, "{said:?}");
+    assert_eq!(s.deadline(), None, "nothing more is due: runsv waits for the tree's events");
+    fx.advance(TREE_GRACE * 10);
+    s.step(Input::Tick, &mut fx);
+    assert!(fx.take().is_empty(), "said once, no restart");
+    // sv k still reaches the tree; once it empties the service restarts.
+    cmd(&mut s, &mut fx, b'k');
+    assert_eq!(fx.take(), ["tree kill"]);
+    fx.tree = 0;
+    s.step(Input::Tick, &mut fx);
+    assert_eq!(fx.take(), ["spawn Main Run = 102"]);
+}
+
+#[test]
+fn the_tree_of_a_run_that_crashed_gets_the_down_signal_of_the_policy() {
+    let mut fx = Fake::new();
+    fx.policy.down_signal = Some(Signal::SIGUSR1);
+    fx.policy.timeout_kill = Some(Duration::from_millis(500));
+    let mut s = running(&mut fx);
+    fx.tree = 2;
+    s.step(Input::Exited(11), &mut fx);
+    assert_eq!(fx.take(), ["tree SIGUSR1", "tree SIGCONT"]);
+    assert_eq!(s.deadline(), Some(fx.now() + Duration::from_millis(500)));
+    cmd(&mut s, &mut fx, b'k');
+    assert_eq!(fx.take(), ["tree kill"], "sv k kills what is left at once");
 }

@@ -11,6 +11,7 @@
 //! fds left) is reported once and rewritten every [`RETRY`] until it goes through.
 
 pub mod access;
+pub mod contain;
 pub mod files;
 pub mod leftover;
 pub mod machine;
@@ -23,11 +24,12 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::child::{self, Dir, Env, Pid, Reaped, Report, Session, Spec, Words};
 use crate::fail::{self, exit, Failure, Level};
-use crate::platform::{self, Event, Interest, Native, NotifySocket, Platform, Signal};
+use crate::platform::{self, Event, Interest, Native, NotifySocket, Platform, Signal, Tree};
 use crate::supervise::protocol;
 use crate::supervise::status::{Status, Want};
 use crate::tai::Tai64n;
@@ -49,6 +51,9 @@ pub const LOCK_WAIT_ENV: &str = "RUNSV_WAIT_FOR_LOCK";
 
 /// How often a status that could not be written is tried again.
 pub const RETRY: Duration = Duration::from_secs(1);
+
+/// How often a draining tree is looked at where the OS cannot report that it emptied.
+pub const TREE_RECHECK: Duration = Duration::from_millis(100);
 
 /// How long `./run` waits for a log service that declares readiness to become ready.
 pub const LOG_READY_WAIT: Duration = Duration::from_secs(10);
@@ -90,6 +95,30 @@ struct Os {
     notify: [Notify; 2],
     /// Pipes of earlier runs, to be unwatched before they are closed.
     retired: Vec<Channel>,
+    /// The process trees of the service and of the log, while they are contained.
+    trees: [Option<Contained>; 2],
+    /// Trees replaced at a start, to be unwatched before they are closed.
+    retired_trees: Vec<Contained>,
+    /// The name of this service directory's trees (see `contain::tree_name`).
+    tree_name: Option<String>,
+}
+
+/// A process tree and whether its change fd is watched.
+#[derive(Debug)]
+struct Contained {
+    tree: Tree,
+    watch: Watch,
+}
+
+/// Whether a tree's changes wake runsv up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Not registered yet.
+    Pending,
+    Watched,
+    /// The OS cannot report them (or registering failed, said once): while the tree drains it
+    /// is looked at every [`TREE_RECHECK`].
+    Unwatchable,
 }
 
 /// What runsv keeps of one service's readiness channels.
@@ -160,7 +189,11 @@ impl Runsv {
             reported,
             notify: [Notify::default(), Notify::default()],
             retired: Vec::new(),
+            trees: [None, None],
+            retired_trees: Vec::new(),
+            tree_name: std::env::current_dir().ok().map(|d| contain::tree_name(&d)),
         };
+        os.take_over_trees();
         // Looked for before the first status replaces the record of them.
         let left_main = Leftover::find(&protocol::MAIN);
         publish_first(&mut main, left_main.as_ref(), &mut os);
@@ -197,7 +230,11 @@ impl Runsv {
 
     /// Supervises until told to exit (`x` or SIGTERM).
     pub fn run(&mut self) -> Result<(), Failure> {
+        // The service's tree first: once its processes are gone, nothing holds the old log
+        // pipe, and the log's leftover reads it to the end and exits.
+        self.stop_left_tree(Which::Main)?;
         self.stop_leftovers()?;
+        self.stop_left_tree(Which::Log)?;
         // Commands are read only now: those sent meanwhile wait in the FIFO, so none of them
         // can start a second instance beside a leftover.
         self.watch_controls()?;
@@ -216,6 +253,7 @@ impl Runsv {
         }
         loop {
             self.sync_notify();
+            self.sync_trees();
             let ev = self
                 .platform
                 .wait(self.deadline())
@@ -226,7 +264,7 @@ impl Runsv {
                     self.main.step(Input::Cmd(Cmd::Exit), &mut self.os)
                 }
                 Event::Readable(fd) => {
-                    if !self.notification(fd) {
+                    if !self.notification(fd) && !self.tree_changed(fd) {
                         self.command(fd);
                     }
                 }
@@ -240,6 +278,7 @@ impl Runsv {
             self.start_after_log();
             self.watchdogs();
             if self.done() {
+                self.os.release_trees();
                 return Ok(());
             }
         }
@@ -251,11 +290,56 @@ impl Runsv {
         let log = self.log.as_ref().and_then(Service::deadline);
         let [main_wd, log_wd] = &self.os.notify;
         let watchdogs = [main_wd.watchdog.map(|w| w.1), log_wd.watchdog.map(|w| w.1)];
-        [self.main.deadline(), log, self.os.retry_at, self.main_waits]
+        [self.main.deadline(), log, self.os.retry_at, self.main_waits, self.tree_recheck()]
             .into_iter()
             .chain(watchdogs)
             .flatten()
             .min()
+    }
+
+    /// When to look at a draining tree again whose emptying the OS does not report.
+    fn tree_recheck(&self) -> Option<Instant> {
+        let draining = [Some(&self.main), self.log.as_ref()].into_iter().zip(&self.os.trees).any(
+            |(svc, t)| {
+                svc.is_some_and(|s| matches!(s.phase, machine::Phase::Drain(..)))
+                    && t.as_ref().is_some_and(|c| c.watch != Watch::Watched)
+            },
+        );
+        draining.then(|| Instant::now() + TREE_RECHECK)
+    }
+
+    /// Watches the change fds of new trees, and unwatches those of trees that were replaced.
+    fn sync_trees(&mut self) {
+        for old in self.os.retired_trees.drain(..) {
+            if let (Watch::Watched, Some(fd)) = (old.watch, old.tree.change_fd()) {
+                let _ = self.platform.remove_fd(fd);
+            }
+        }
+        for c in self.os.trees.iter_mut().flatten().filter(|c| c.watch == Watch::Pending) {
+            let Some(fd) = c.tree.change_fd() else {
+                c.watch = Watch::Unwatchable;
+                continue;
+            };
+            c.watch = match self.platform.add_fd(fd, Interest::Changed) {
+                Ok(()) => Watch::Watched,
+                Err(e) => {
+                    let what = "unable to watch the service's tree: checking it on a deadline";
+                    fail::warn(&self.os.label, &Failure::sys(what, e));
+                    Watch::Unwatchable
+                }
+            };
+        }
+    }
+
+    /// Whether `fd` is a tree's change fd; its change is acknowledged (the file read again),
+    /// and the step after the wakeup looks at a draining tree.
+    fn tree_changed(&mut self, fd: RawFd) -> bool {
+        let Some(c) = self.os.trees.iter().flatten().find(|c| c.tree.change_fd() == Some(fd))
+        else {
+            return false;
+        };
+        let _ = c.tree.busy();
+        true
     }
 
     /// Starts `./run` for the first time once the log service is ready, or when the wait for
@@ -521,6 +605,70 @@ impl Runsv {
         Ok(())
     }
 
+    /// Stops what is left in the tree of `who` an earlier runsv recorded (a daemon that
+    /// outlived its run, or a whole service whose runsv was killed): every process gets TERM
+    /// and CONT, and the tree KILL after [`leftover::GRACE`]; if even that does not empty it
+    /// within another GRACE, the service starts anyway (said). A leftover process recorded in
+    /// `supervise/ident` that went with the tree is forgotten.
+    fn stop_left_tree(&mut self, who: Which) -> Result<(), Failure> {
+        self.stop_tree(who)?;
+        let slot = match who {
+            Which::Main => &mut self.left[0],
+            Which::Log => &mut self.left[1],
+        };
+        *slot = slot.take().filter(Leftover::alive);
+        Ok(())
+    }
+
+    fn stop_tree(&mut self, who: Which) -> Result<(), Failure> {
+        let Some(c) = self.os.tree(who) else { return Ok(()) };
+        if !c.tree.busy().unwrap_or(false) {
+            return Ok(());
+        }
+        let path = c.tree.path().map(|p| p.display().to_string()).unwrap_or_default();
+        let _ = c.tree.signal(Signal::SIGTERM);
+        let _ = c.tree.signal(Signal::SIGCONT);
+        let say = |os: &Os, text: String| fail::warn(&os.label, &Failure::plain(text));
+        say(&self.os, format!("stopping the processes an earlier runsv left in {path}"));
+        if self.wait_tree_empty(who, leftover::GRACE)? {
+            return Ok(());
+        }
+        say(&self.os, format!("processes left in {path} ignored TERM: KILL"));
+        if let Some(c) = self.os.tree(who) {
+            let _ = c.tree.kill();
+        }
+        if !self.wait_tree_empty(who, leftover::GRACE)? {
+            say(&self.os, format!("processes left in {path} survived KILL: starting anyway"));
+        }
+        Ok(())
+    }
+
+    /// Waits up to `grace` for the tree of `who` to empty; whether it did. A SIGTERM
+    /// meanwhile is kept for afterwards.
+    fn wait_tree_empty(&mut self, who: Which, grace: Duration) -> Result<bool, Failure> {
+        let until = Instant::now() + grace;
+        let fd = self.os.tree(who).and_then(|c| c.tree.change_fd());
+        let watched = fd.is_some_and(|fd| self.platform.add_fd(fd, Interest::Changed).is_ok());
+        let result = loop {
+            let busy = self.os.tree(who).is_some_and(|c| c.tree.busy().unwrap_or(false));
+            let now = Instant::now();
+            if !busy || now >= until {
+                break Ok(!busy);
+            }
+            let next = if watched { until } else { (now + TREE_RECHECK).min(until) };
+            match self.platform.wait(Some(next)) {
+                Ok(Event::Signal(Signal::SIGTERM)) => self.term_pending = true,
+                // Nothing was started yet: no child to reap.
+                Ok(_) => {}
+                Err(e) => break Err(Failure::sys("unable to wait for events", e)),
+            }
+        };
+        if let (true, Some(fd)) = (watched, fd) {
+            let _ = self.platform.remove_fd(fd);
+        }
+        result
+    }
+
     /// Drops the leftovers that are gone, moves the others on.
     fn check_leftovers(&mut self, now: Instant) {
         let [main, log] = &mut self.left;
@@ -780,6 +928,157 @@ impl Os {
         Some((Env::new(&set, watchdog.map(|_| "WATCHDOG_PID")), watchdog))
     }
 
+    /// The tree of `who`, while it is contained.
+    fn tree(&mut self, who: Which) -> Option<&mut Contained> {
+        let [main, log] = &mut self.trees;
+        match who {
+            Which::Main => main.as_mut(),
+            Which::Log => log.as_mut(),
+        }
+    }
+
+    fn tree_slot(&mut self, who: Which) -> &mut Option<Contained> {
+        let [main, log] = &mut self.trees;
+        match who {
+            Which::Main => main,
+            Which::Log => log,
+        }
+    }
+
+    /// The trees an earlier runsv recorded (`supervise/cgroup`), taken over as they are: what
+    /// is left in them is stopped before anything starts (`Runsv::stop_left_trees`).
+    fn take_over_trees(&mut self) {
+        for (who, names) in [(Which::Main, &protocol::MAIN), (Which::Log, &protocol::LOG)] {
+            if who == Which::Log && self.log_dir.is_none() {
+                continue;
+            }
+            let Some(path) = files::recorded_tree(names) else { continue };
+            match Tree::reopen(&path) {
+                Ok(Some(tree)) => {
+                    *self.tree_slot(who) = Some(Contained { tree, watch: Watch::Pending })
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let what = format!("unable to take over the tree {}", path.display());
+                    fail::warn(&self.label, &Failure::sys(what, e));
+                }
+            }
+        }
+    }
+
+    /// For a new run of `who`: its process tree as `cgroup/` asks for it now (see `contain`),
+    /// with the limits written. False when the run must not start (said).
+    fn contain(&mut self, who: Which) -> bool {
+        let dir = contain::dir_of(who == Which::Log);
+        let name = if who == Which::Log { "./log/run" } else { "./run" };
+        let limits = match contain::declared(dir) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                self.uncontain(who);
+                return true;
+            }
+            Err(e) => {
+                let what = format!("unable to read ./{dir}: not starting {name}");
+                fail::warn(&self.label, &Failure::sys(what, e));
+                return false;
+            }
+        };
+        let opened = match self.tree_name.as_deref() {
+            Some(service) => Tree::open(service, which_tree(who), &contain::controllers(&limits)),
+            None => Err(io::Error::other("the service directory has no path")),
+        };
+        let tree = match opened {
+            Ok(t) => t,
+            Err(e) if limits.is_empty() => {
+                let text = format!(
+                    "./{dir}: {}: starting {name} uncontained",
+                    crate::errstr::describe(&e)
+                );
+                fail::warn(&self.label, &Failure::plain(text));
+                self.uncontain(who);
+                return true;
+            }
+            Err(e) => {
+                let text = format!(
+                    "./{dir}: {}: not starting {name} (its limits need it)",
+                    crate::errstr::describe(&e)
+                );
+                fail::warn(&self.label, &Failure::plain(text));
+                return false;
+            }
+        };
+        for (file, value) in &limits {
+            if let Err(e) = tree.limit(file, value) {
+                let what = format!("unable to apply ./{dir}/{file}: not starting {name}");
+                fail::warn(&self.label, &Failure::sys(what, e));
+                // Empty (whatever ran in it before has drained): nothing is left behind.
+                if !self.tree_is(who, &tree) {
+                    let _ = tree.remove();
+                }
+                return false;
+            }
+        }
+        self.set_tree(who, tree);
+        true
+    }
+
+    /// Whether `tree` is where the current tree of `who` is (then it stays, recorded).
+    fn tree_is(&mut self, who: Which, tree: &Tree) -> bool {
+        self.tree(who).is_some_and(|c| c.tree.path() == tree.path())
+    }
+
+    /// `tree` is the tree of `who` from now on; the one it replaces is retired (and removed,
+    /// if it was elsewhere: a tree taken over from a runsv in another cgroup).
+    fn set_tree(&mut self, who: Which, tree: Tree) {
+        let record = tree.path().map(Path::to_path_buf);
+        let old = self.tree_slot(who).replace(Contained { tree, watch: Watch::Pending });
+        if let Some(old) = old {
+            if old.tree.path() != record.as_deref() {
+                // Empty by now (its leftovers were stopped before the first start); one that
+                // is not refuses to go, which is right.
+                let _ = old.tree.remove();
+            }
+            self.retired_trees.push(old);
+        }
+        if let Some(dir) = self.dir(who) {
+            if let Err(p) = dir.record_tree(record.as_deref()) {
+                fail::warn(&self.label, &p);
+            }
+        }
+    }
+
+    /// `who` is not contained (any more): its tree, empty by now, is removed.
+    fn uncontain(&mut self, who: Which) {
+        let Some(old) = self.tree_slot(who).take() else { return };
+        let _ = old.tree.remove();
+        self.retired_trees.push(old);
+        if let Some(dir) = self.dir(who) {
+            let _ = dir.record_tree(None);
+        }
+    }
+
+    /// runsv exits: the trees are removed, unless something still lives in them (said).
+    fn release_trees(&mut self) {
+        for who in [Which::Main, Which::Log] {
+            let Some(c) = self.tree_slot(who).take() else { continue };
+            let path = c.tree.path().map(|p| p.display().to_string());
+            match (c.tree.busy(), path) {
+                (Ok(true), Some(path)) => {
+                    let text = format!("{path} still holds processes: left in place");
+                    fail::warn(&self.label, &Failure::plain(text));
+                }
+                _ => {
+                    if let Err(e) = c.tree.remove() {
+                        fail::warn(&self.label, &Failure::sys("unable to remove the tree", e));
+                    }
+                    if let Some(dir) = self.dir(who) {
+                        let _ = dir.record_tree(None);
+                    }
+                }
+            }
+        }
+    }
+
     fn pipe_read(&self) -> RawFd {
         self.pipe.as_ref().map_or(-1, |p| p.0.as_raw_fd())
     }
@@ -801,6 +1100,9 @@ impl Effects for Os {
     fn spawn(&mut self, who: Which, prog: Prog) -> Option<Pid> {
         if prog == Prog::Run {
             self.apply_access(who);
+            if !self.contain(who) {
+                return None;
+            }
         }
         let (mut code, mut sig) = ([0u8; 16], [0u8; 16]);
         let finish_argv;
@@ -831,10 +1133,16 @@ impl Effects for Os {
             Prog::Finish(..) => None,
         };
         let dir = (who == Which::Log).then_some(Dir::Path(c"./log"));
+        // Finish too runs in the tree: what it starts is the service's as well.
+        let join = self.tree(who).map(|c| c.tree.join());
         let spawned = child::spawn(&Spec {
             env: env.as_ref().map(|(e, _)| e),
+            tree: join.as_ref(),
             ..self.child(argv, name, &fds, dir)
         });
+        if let (Ok(pid), Some(c)) = (&spawned, self.tree(who)) {
+            c.tree.started(*pid);
+        }
         if spawned.is_ok() {
             let n = self.notify(who);
             n.channel = channel.map(|(ch, _, _)| (ch, false));
@@ -853,6 +1161,23 @@ impl Effects for Os {
 
     fn signal(&mut self, pid: Pid, sig: Signal) {
         signal(pid, sig);
+    }
+
+    fn tree_busy(&mut self, who: Which) -> bool {
+        self.tree(who).is_some_and(|c| c.tree.busy().unwrap_or(false))
+    }
+
+    fn tree_signal(&mut self, who: Which, sig: Signal) {
+        if let Some(c) = self.tree(who) {
+            let _ = c.tree.signal(sig);
+        }
+    }
+
+    fn tree_kill(&mut self, who: Which) {
+        let Some(c) = self.tree(who) else { return };
+        if let Err(e) = c.tree.kill() {
+            fail::warn(&self.label, &Failure::sys("unable to kill the service's tree", e));
+        }
     }
 
     fn custom(&mut self, c: u8) -> bool {
@@ -923,6 +1248,14 @@ impl Effects for Os {
                 self.retry_at = Some(Instant::now() + RETRY);
             }
         }
+    }
+}
+
+/// The name of `who`'s tree below the service's.
+fn which_tree(who: Which) -> &'static str {
+    match who {
+        Which::Main => "main",
+        Which::Log => "log",
     }
 }
 
