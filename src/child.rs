@@ -511,14 +511,27 @@ pub fn kill(pid: Pid, sig: impl Into<Option<Signal>>) -> io::Result<()> {
 /// code, allocation included.
 pub unsafe fn fork_with(code: i32, body: impl FnOnce()) -> io::Result<Pid> {
     // SAFETY: the caller promises a single-threaded process (see above).
-    match unsafe { libc::fork() } {
-        -1 => Err(io::Error::last_os_error()),
-        0 => {
+    match unsafe { fork() }? {
+        None => {
             body();
             // SAFETY: _exit ends the forked child without running the parent's destructors.
             unsafe { libc::_exit(code) }
         }
-        pid => Ok(Pid::from_raw(pid)),
+        Some(pid) => Ok(pid),
+    }
+}
+
+/// Forks: `Some(child)` in the parent, `None` in the child, which goes on running our own code
+/// (chpst -F's PID 1, and the process that then becomes the program).
+///
+/// # Safety
+/// As for [`fork_with`]: the caller must be single-threaded.
+pub unsafe fn fork() -> io::Result<Option<Pid>> {
+    // SAFETY: the caller promises a single-threaded process (see above).
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid))),
     }
 }
 

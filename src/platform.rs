@@ -2,7 +2,8 @@
 //!
 //! This file holds the contract, the types it speaks in, and the one choice of backend. Each
 //! backend, `platform/<os>/mod.rs`, exports the same modules: `event` (the event loop, type
-//! `Native`), `os` (the OS services below), `proc` (other processes), `utmp` and `proctitle`.
+//! `Native`), `os` (the OS services below), `proc` (other processes), `utmp`, `proctitle` and
+//! `ns` (chpst's namespaces; Linux's own, `Unsupported` elsewhere).
 //! What every Unix does alike lives once in `platform/unix/` (the fd bookkeeping of the loops,
 //! the self-pipe, the portable poll loop, the resource-limit table, utmpx, the generic POSIX
 //! services), and the backends re-export it.
@@ -42,6 +43,8 @@
 //!   [`SUPPORTS_PID1`].
 //! - **Resource limits** for chpst: [`get_rlimit`], [`set_rlimit`], [`rlimit_supported`], over
 //!   the limits named by [`Resource`] (unlimited is `u64::MAX` everywhere).
+//! - **Namespaces** for chpst -F and -I (Linux only): [`namespaces_supported`],
+//!   [`unshare_pid_and_mounts`], [`make_mounts_private`], [`mount_fresh_proc`].
 //! - **utmp and wtmp** for utmpset: [`utmp_logout`], [`wtmp_logout`].
 //! - **The process title** (runsvdir's log window): [`ProcTitle`].
 //! - **Hints that cost nothing when absent**: [`start_writeback`] (svlogd), [`trim_heap`]
@@ -311,6 +314,34 @@ pub fn get_rlimit(r: Resource) -> io::Result<RLimit> {
 /// Sets limit `r` (setrlimit(2)).
 pub fn set_rlimit(r: Resource, lim: RLimit) -> io::Result<()> {
     unix::rlimit::set(r, lim)
+}
+
+/// Whether this OS has PID and mount namespaces (chpst -F and -I): `Unsupported`, naming the
+/// OS, everywhere but Linux.
+pub fn namespaces_supported() -> io::Result<()> {
+    backend::ns::supported()
+}
+
+/// unshare(CLONE_NEWPID | CLONE_NEWNS): the caller moves into a mount namespace of its own at
+/// once, and its next child becomes PID 1 of a new PID namespace (the caller stays where it
+/// is). Needs CAP_SYS_ADMIN.
+pub fn unshare_pid_and_mounts() -> io::Result<()> {
+    backend::ns::unshare_pid_and_mounts()
+}
+
+/// Makes every mount of the caller's mount namespace private, recursively (MS_REC|MS_PRIVATE on
+/// `/`), so that nothing mounted or unmounted here reaches the namespace it was copied from,
+/// nor the other way round. EINVAL when `/` is no mount point (after a chroot).
+pub fn make_mounts_private() -> io::Result<()> {
+    backend::ns::make_mounts_private()
+}
+
+/// Replaces `/proc` (lazily unmounting the inherited one) with a proc of the caller's PID
+/// namespace, so that `ps` sees only that namespace's processes. Call it from the namespace's
+/// PID 1, after [`make_mounts_private`]. `Ok(false)` when there is no `/proc` to mount on (a
+/// bare chroot).
+pub fn mount_fresh_proc() -> io::Result<bool> {
+    backend::ns::mount_fresh_proc()
 }
 
 /// Marks the utmp record of terminal `line` as logged out: dead process, no user, no host, the

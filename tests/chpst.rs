@@ -45,11 +45,13 @@ fn exec(prog: &Path, args: &[&str], cwd: &Path) -> Out {
     }
 }
 
-/// C runit 2.1.2 lacks `-C` in the usage line (2.3.0 has it); version ids differ.
+/// C runit 2.1.2 lacks `-C` in the usage line (2.3.0 has it), and `-F` and `-I` (added after
+/// 2.3.0); version ids differ.
 fn normalize(mut o: Out) -> Out {
     o.stderr = o
         .stderr
         .replace("[-/ root] [-n nice]", "[-/ root] [-C pwd] [-n nice]")
+        .replace("[-vVP012] ", "[-vVP012FI] ")
         .split_inclusive('\n')
         .map(|l| if l.starts_with("$Id:") { "$Id$\n" } else { l })
         .collect();
@@ -191,11 +193,11 @@ fn usage_and_bad_options_as_c() {
         let out = f.same("chpst", args);
         assert_eq!(out.code, 100, "{args:?}");
     }
-    // Our usage line is 2.3.0's, word for word.
+    // Our usage line is 2.3.0's, word for word, with -F and -I.
     let out = f.ours("chpst", &[]);
     assert_eq!(
         out.stderr,
-        "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
+        "usage: chpst [-vVP012FI] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
          [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] \
          [-t n] prog\n\n"
     );

@@ -6,6 +6,9 @@
 mod util;
 
 mod chpst;
+// chpst -F and -I: PID and mount namespaces.
+#[cfg(pid_namespaces)]
+mod chpst_ns;
 mod cli;
 // cgroup v2 exists on Linux only.
 #[cfg(cgroups)]

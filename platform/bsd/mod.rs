@@ -12,6 +12,7 @@ pub mod os;
 pub use crate::platform::unix::notify;
 pub use crate::platform::unix::pgroup as tree;
 pub mod proc;
+pub use crate::platform::unix::no_namespaces as ns;
 pub use crate::platform::unix::no_proctitle as proctitle;
 
 #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]

@@ -1,5 +1,5 @@
 //! Linux backend: signalfd + epoll for the event wait, inotify for directories, pidfds and
-//! `/proc` for other processes, reboot(2) for the OS services, the argv area for the process
+//! `/proc` for other processes, unshare(2) for chpst's namespaces, reboot(2) for the OS services, the argv area for the process
 //! title, and the utmp files themselves where the C library is not glibc.
 
 #[cfg(not(runit_portable))]
@@ -9,6 +9,7 @@ pub mod event;
 pub use crate::platform::unix::poll as event;
 
 pub mod notify;
+pub mod ns;
 pub mod os;
 pub mod proc;
 pub mod proctitle;

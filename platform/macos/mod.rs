@@ -13,5 +13,6 @@ pub use crate::platform::unix::notify;
 pub use crate::platform::unix::pgroup as tree;
 #[path = "../bsd/proc.rs"]
 pub mod proc;
+pub use crate::platform::unix::no_namespaces as ns;
 pub use crate::platform::unix::no_proctitle as proctitle;
 pub use crate::platform::unix::utmpx as utmp;

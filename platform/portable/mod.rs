@@ -3,6 +3,7 @@
 //! identity and the process title answer `Unsupported`, naming the OS, because there is no
 //! portable way to do them.
 
+pub use crate::platform::unix::no_namespaces as ns;
 pub use crate::platform::unix::no_proctitle as proctitle;
 pub use crate::platform::unix::poll as event;
 

@@ -12,5 +12,6 @@ pub mod os;
 pub use crate::platform::unix::notify;
 pub use crate::platform::unix::pgroup as tree;
 pub mod proc;
+pub use crate::platform::unix::no_namespaces as ns;
 pub use crate::platform::unix::no_proctitle as proctitle;
 pub use crate::platform::unix::utmpx as utmp;

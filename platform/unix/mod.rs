@@ -26,6 +26,29 @@ pub mod utmp_files;
 ))]
 pub mod utmpx;
 
+/// PID and mount namespaces are Linux's: elsewhere chpst -F and -I are refused.
+#[cfg(not(target_os = "linux"))]
+pub mod no_namespaces {
+    use std::io;
+
+    use crate::platform::unsupported;
+
+    const WHAT: &str = "a new PID namespace";
+
+    pub fn supported() -> io::Result<()> {
+        Err(unsupported(WHAT))
+    }
+    pub fn unshare_pid_and_mounts() -> io::Result<()> {
+        Err(unsupported(WHAT))
+    }
+    pub fn make_mounts_private() -> io::Result<()> {
+        Err(unsupported(WHAT))
+    }
+    pub fn mount_fresh_proc() -> io::Result<bool> {
+        Err(unsupported(WHAT))
+    }
+}
+
 /// The process title where no way to rewrite it is done yet (the BSDs have setproctitle(3)).
 #[cfg(not(target_os = "linux"))]
 pub mod no_proctitle {

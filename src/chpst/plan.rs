@@ -1,6 +1,8 @@
 //! The process-state changes chpst was asked for, and applying them in C runit's order:
-//! new session, envdir, chroot, chdir, nice, envuidgid, setuidgid, lock, closing stdio,
-//! limits, exec. Every argument was checked while parsing, so a failure here is a system
+//! new session, envdir, chroot, chdir, nice, new namespaces, envuidgid, setuidgid, lock,
+//! closing stdio, limits, exec. The namespaces come where C runit's chpst puts them: before
+//! the privileges are dropped (unshare needs CAP_SYS_ADMIN) and before the lock and the limits,
+//! which are the program's and not those of the processes that stay chpst. Every argument was checked while parsing, so a failure here is a system
 //! failure and the program is never started with only part of the changes (all OSes).
 
 use std::ffi::{CString, OsStr, OsString};
@@ -10,6 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use super::envdir::{self, EnvEdit, Subdirs};
 use super::ids::{self, Ids};
 use super::limits::Limits;
+use super::namespace::{self, Namespace};
 use super::{Failure, Stop};
 use crate::child::pathexec;
 
@@ -41,6 +44,8 @@ pub struct Plan {
     pub root: Option<OsString>,
     pub chdir: Option<OsString>,
     pub nice: i32,
+    /// `-F` or `-I`: new PID and mount namespaces.
+    pub namespace: Option<Namespace>,
     pub env_user: Option<IdSpec>,
     pub set_user: Option<IdSpec>,
     pub lock: Option<Lock>,
@@ -83,6 +88,9 @@ impl Plan {
         }
         self.change_root_and_dir()?;
         self.renice()?;
+        if let Some(how) = self.namespace {
+            namespace::enter(how, self.root.is_some(), self.verbose, warn)?;
+        }
         if let Some(spec) = &self.env_user {
             edits.extend(ids::env_edits(&resolve(spec)?));
         }

@@ -37,7 +37,7 @@ fn child() -> Arg {
 }
 
 fn chpst() -> Command {
-    let usage = "chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
+    let usage = "chpst [-vVP012FI] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
                  [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] \
                  [-c n] [-t n] prog";
     base("chpst", usage, "Run a program with a changed process state.")
@@ -69,6 +69,8 @@ fn chpst() -> Command {
         .arg(flag('0', "Close standard input"))
         .arg(flag('1', "Close standard output"))
         .arg(flag('2', "Close standard error"))
+        .arg(flag('F', "Run under chpst as PID 1 of new PID and mount namespaces (Linux)"))
+        .arg(flag('I', "Run as PID 1 of new PID and mount namespaces (Linux)"))
         .arg(child())
         .after_help(
             "Options end at prog (or --); what follows is prog's. Exit codes: prog's, 100 on \

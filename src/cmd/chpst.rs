@@ -9,13 +9,13 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::chpst::envdir::Subdirs;
 use crate::chpst::limits::{self, Value};
-use crate::chpst::{IdSpec, Lock, Plan, Stop};
+use crate::chpst::{IdSpec, Lock, Namespace, Plan, Status, Stop};
 use crate::cli;
 use crate::fail::{self, exit};
 use crate::getopt::{Getopt, Opt};
-use crate::platform::Resource;
+use crate::platform::{self, Resource};
 
-const USAGE_CHPST: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
+const USAGE_CHPST: &str = " [-vVP012FI] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] \
 [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
 const USAGE_ACCOUNT: &str = " account child";
 const USAGE_ENVDIR: &str = " dir child";
@@ -95,15 +95,27 @@ fn usage_exit(complaint: Option<String>, prog: &str, usage: &str) -> i32 {
 }
 
 fn run(plan: &Plan, prog: &[OsString]) -> i32 {
+    if let (Some(_), Err(e)) = (plan.namespace, platform::namespaces_supported()) {
+        // As bad usage: the options cannot work here at all.
+        fail::fatal(b"chpst: ", &format!("-F, -I: {e}"));
+        return exit::USAGE;
+    }
     let mut warn = |w: String| fail::warn(b"chpst: ", &w);
     match plan.run(prog, &mut warn) {
         // setlock -x: the lock is not to be had, which is no failure.
         Stop::LockBusy => exit::OK,
+        Stop::Ended(st) => exit_code(st),
         Stop::Fatal(f) => {
             fail::fatal(b"chpst: ", &f);
             exit::FAILURE
         }
     }
+}
+
+/// chpst -F and -I exit as the process they waited for did; for one a signal killed, 128 +
+/// its number, the shell's way (C runit's chpst too).
+fn exit_code(st: Status) -> i32 {
+    st.exit_code().or_else(|| st.signal().map(|s| 128 + s)).unwrap_or(exit::FAILURE)
 }
 
 /// A bad option ends parsing with sgetopt's complaint.
@@ -113,7 +125,7 @@ fn complain(o: &Opt, prog: &str) -> Parsed {
 
 fn chpst(args: &[OsString], prog: &str) -> Parsed {
     let mut plan = Plan::default();
-    let mut g = Getopt::new(args, "u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012V");
+    let mut g = Getopt::new(args, "u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012FIV");
     for o in g.by_ref() {
         let ok = match &o {
             Opt::Flag(c) => chpst_flag(&mut plan, *c),
@@ -138,6 +150,9 @@ fn chpst_flag(plan: &mut Plan, c: u8) -> bool {
         b'0' => plan.close[0] = true,
         b'1' => plan.close[1] = true,
         b'2' => plan.close[2] = true,
+        // -I wins over -F, whichever comes first (as in C runit).
+        b'F' => plan.namespace = Some(plan.namespace.unwrap_or(Namespace::WithInit)),
+        b'I' => plan.namespace = Some(Namespace::ProgramIsInit),
         _ => {
             say(&format!("{}\n", fail::ID));
             return false;
@@ -282,5 +297,18 @@ fn softlimit_resources(c: u8) -> &'static [Resource] {
         b'r' => &[Resource::ResidentSet],
         b's' => &[Resource::Stack],
         _ => &[Resource::CpuTime],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_exit_codes_as_a_shell_reports_them() {
+        // Raw wait statuses: an exit code in the second byte, a signal in the low bits.
+        assert_eq!(exit_code(Status(3 << 8)), 3);
+        assert_eq!(exit_code(Status(libc::SIGTERM)), 128 + libc::SIGTERM);
+        assert_eq!(exit_code(Status(libc::SIGKILL)), 137);
     }
 }
