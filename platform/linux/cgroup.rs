@@ -10,9 +10,10 @@
 //!
 //! clone3 is not used into a cgroup that was killed through `cgroup.kill`: Linux (seen on 6.18)
 //! compares the kill count of the parent's cgroup, taken before the target is looked up, with
-//! the target's, and so kills every child cloned into a cgroup that was killed once. Each
-//! start therefore makes the leaf afresh (it is empty then), and after a kill the children of
-//! the same start (`./finish`) move themselves instead.
+//! the target's, and so kills every child cloned into a cgroup that was killed once. After a
+//! kill (the caller keeps the fact across starts, see [`Tree::set_killed`]) the children of
+//! the tree move themselves instead. The cgroup itself stays, with its counters (an admin's
+//! `memory.events` keeps counting the OOM kills of every run).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -59,12 +60,9 @@ impl Tree {
         for c in controllers {
             enable(&base, &[Path::new("runit"), Path::new(name)], c)?;
         }
-        make_dir(&base.join("runit"))?;
-        make_dir(&service)?;
-        // Afresh if it is empty (see the module's text); one that still holds processes (a
-        // leftover that survived KILL) refuses, and is used as it is.
-        let _ = fs::remove_dir(&leaf);
-        make_dir(&leaf)?;
+        for dir in [base.join("runit"), service, leaf.clone()] {
+            make_dir(&dir)?;
+        }
         Tree::at(leaf)
     }
 
@@ -109,6 +107,16 @@ impl Tree {
     /// The descriptors a child enters the tree with.
     pub fn join(&self) -> Join {
         Join { dir: self.dir.as_raw_fd(), procs: self.procs.as_raw_fd(), clone: !self.killed.get() }
+    }
+
+    /// Whether `cgroup.kill` was ever written for this tree (see the module's text).
+    pub fn killed(&self) -> bool {
+        self.killed.get()
+    }
+
+    /// Notes that the tree was killed before (by an earlier `Tree` of the same cgroup).
+    pub fn set_killed(&self) {
+        self.killed.set(true);
     }
 
     /// A child entered the tree as `pid` (nothing to note: the cgroup knows its members).

@@ -612,6 +612,16 @@ impl Runsv {
     /// `supervise/ident` that went with the tree is forgotten.
     fn stop_left_tree(&mut self, who: Which) -> Result<(), Failure> {
         self.stop_tree(who)?;
+        // An empty tree is made afresh at the first start: whether the earlier runsv killed
+        // it cannot be known, and a killed one could not be entered with clone3. One that
+        // survived KILL is kept, and counted as killed.
+        if let Some(c) = self.os.tree(who) {
+            if c.tree.busy().unwrap_or(true) || c.tree.remove().is_err() {
+                c.tree.set_killed();
+            } else {
+                *self.os.tree_slot(who) = None;
+            }
+        }
         let slot = match who {
             Which::Main => &mut self.left[0],
             Which::Log => &mut self.left[1],
@@ -1031,6 +1041,10 @@ impl Os {
     /// if it was elsewhere: a tree taken over from a runsv in another cgroup).
     fn set_tree(&mut self, who: Which, tree: Tree) {
         let record = tree.path().map(Path::to_path_buf);
+        // A tree once killed must be entered by the child itself (see `platform::Tree`).
+        if self.tree(who).is_some_and(|c| c.tree.killed()) {
+            tree.set_killed();
+        }
         let old = self.tree_slot(who).replace(Contained { tree, watch: Watch::Pending });
         if let Some(old) = old {
             if old.tree.path() != record.as_deref() {
