@@ -326,3 +326,36 @@ fn without_cgroup2_an_empty_cgroup_dir_starts_uncontained_and_limits_do_not_star
     assert!(!limited.join("runs").exists(), "limits asked for and not applied: not started");
     assert!(!dir.join("supervise/cgroup").exists());
 }
+
+#[test]
+fn runsvdir_removing_a_contained_service_stops_its_tree_and_removes_it() {
+    if !cgroup2_or_skip("runsvdir with a contained service") {
+        return;
+    }
+    let tmp = TempDir::new("contain-runsvdir");
+    fs::create_dir(tmp.join("sv")).unwrap();
+    let dir = service(&tmp, FORKS_A_DAEMON, true);
+    let real = tmp.join("sv/s");
+    fs::rename(&dir, &real).unwrap();
+    fs::create_dir(tmp.join("service")).unwrap();
+    std::os::unix::fs::symlink(&real, tmp.join("service/s")).unwrap();
+    let _clean = Cleanup(real.clone());
+    let bin = util::bin("runsv");
+    let path = format!("{}:/usr/bin:/bin", bin.parent().unwrap().display());
+    let runsvdir = Command::new(util::bin("runsvdir"))
+        .arg(tmp.join("service"))
+        .env("PATH", path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _reaper = util::Reaper(runsvdir);
+    let daemon = pid_in(&real, "daemon");
+    let cg = PathBuf::from(read(&real, "supervise/cgroup").trim());
+    assert!(populated(&cg));
+    // The link goes: runsvdir's TERM makes runsv stop the service, its whole tree, and exit.
+    fs::remove_file(tmp.join("service/s")).unwrap();
+    util::wait_for("the tree removed", LIMIT, || !cg.exists());
+    assert!(!alive(&daemon), "the daemon went with its service");
+    assert!(!real.join("supervise/cgroup").exists());
+}

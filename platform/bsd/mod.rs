@@ -10,6 +10,10 @@ pub use crate::platform::unix::poll as event;
 
 pub mod os;
 pub use crate::platform::unix::notify;
+#[cfg(target_os = "freebsd")]
+#[path = "reaper.rs"]
+pub mod tree;
+#[cfg(not(target_os = "freebsd"))]
 pub use crate::platform::unix::pgroup as tree;
 pub mod proc;
 pub use crate::platform::unix::no_namespaces as ns;

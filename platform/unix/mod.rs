@@ -8,8 +8,8 @@ pub mod generic;
 // Linux has a notification socket of its own (abstract names, sender credentials).
 #[cfg_attr(target_os = "linux", allow(dead_code))]
 pub mod notify;
-// Linux contains services in cgroups.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+// Linux contains services in cgroups, FreeBSD with a reaper.
+#[cfg_attr(any(target_os = "linux", target_os = "freebsd"), allow(dead_code))]
 pub mod pgroup;
 pub mod poll;
 pub mod rlimit;
